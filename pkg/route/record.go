@@ -1,0 +1,140 @@
+package route
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/lsst-sqre/squarebot/pkg/records"
+	"github.com/lsst-sqre/squarebot/pkg/slack"
+)
+
+// Kafka header names set on every record.
+const (
+	// HeaderEventID carries the Events API event_id; absent on interactions.
+	HeaderEventID = "slack_event_id"
+	// HeaderRetryNum carries X-Slack-Retry-Num when Slack retried the delivery.
+	HeaderRetryNum = "slack_retry_num"
+	// HeaderRetryReason carries X-Slack-Retry-Reason when Slack retried the delivery.
+	HeaderRetryReason = "slack_retry_reason"
+	// HeaderReceivedAt carries when Squarebot received the request, in
+	// RFC 3339 format with milliseconds, in UTC.
+	HeaderReceivedAt = "squarebot_received_at"
+)
+
+// Header is one Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Record is a routed payload ready for encoding: Key and Value are pointers
+// to the generated types of package records that match the topic.
+type Record struct {
+	Topic   string
+	Key     any
+	Value   any
+	Headers []Header
+}
+
+// Delivery is request metadata that travels in the record headers.
+type Delivery struct {
+	// ReceivedAt is when the request arrived.
+	ReceivedAt time.Time
+	// RetryNum and RetryReason are Slack's X-Slack-Retry-Num and
+	// X-Slack-Retry-Reason headers, empty on a first delivery.
+	RetryNum    string
+	RetryReason string
+}
+
+// headers returns the record headers for a payload with eventID ("" when
+// it has none).
+func (d Delivery) headers(eventID string) []Header {
+	headers := make([]Header, 0, 4)
+	if eventID != "" {
+		headers = append(headers, Header{HeaderEventID, []byte(eventID)})
+	}
+	if d.RetryNum != "" {
+		headers = append(headers, Header{HeaderRetryNum, []byte(d.RetryNum)})
+	}
+	if d.RetryReason != "" {
+		headers = append(headers, Header{HeaderRetryReason, []byte(d.RetryReason)})
+	}
+	receivedAt := d.ReceivedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")
+	return append(headers, Header{HeaderReceivedAt, []byte(receivedAt)})
+}
+
+// optional returns nil for "" and a pointer to s otherwise, because Avro
+// optional fields are null when Slack sent nothing.
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func optionalInt64(n int64) *int64 {
+	if n == 0 {
+		return nil
+	}
+	return &n
+}
+
+// compactJSON returns raw as compact JSON, or nil when raw is empty or null.
+func compactJSON(raw json.RawMessage) *string {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var buffer bytes.Buffer
+	if err := json.Compact(&buffer, raw); err != nil {
+		return nil
+	}
+	text := buffer.String()
+	return &text
+}
+
+func edited(e *slack.Edited) *records.SlackEdited {
+	if e == nil {
+		return nil
+	}
+	return &records.SlackEdited{User: optional(e.User), Ts: optional(e.TS)}
+}
+
+func nestedMessage(m *slack.NestedMessage) *records.SlackNestedMessage {
+	if m == nil {
+		return nil
+	}
+	return &records.SlackNestedMessage{
+		Type:     optional(m.Type),
+		Subtype:  optional(m.Subtype),
+		User:     optional(m.User),
+		BotID:    optional(m.BotID),
+		Text:     m.Text,
+		Ts:       optional(m.TS),
+		ThreadTs: optional(m.ThreadTS),
+		Edited:   edited(m.Edited),
+	}
+}
+
+// DeliveryFromHeader reads Slack's retry headers from a request received
+// at receivedAt. A retry number that is not a non-negative integer is
+// dropped and a retry reason is cut to 64 bytes, so headers never carry
+// arbitrary client input.
+func DeliveryFromHeader(header http.Header, receivedAt time.Time) Delivery {
+	delivery := Delivery{ReceivedAt: receivedAt}
+	if n, err := strconv.Atoi(header.Get("X-Slack-Retry-Num")); err == nil && n >= 0 {
+		delivery.RetryNum = strconv.Itoa(n)
+	}
+	reason := header.Get("X-Slack-Retry-Reason")
+	if len(reason) > maxRetryReason {
+		reason = reason[:maxRetryReason]
+	}
+	delivery.RetryReason = reason
+	return delivery
+}
+
+// maxRetryReason bounds the X-Slack-Retry-Reason value copied into a
+// header. Slack's reasons, such as http_timeout, are far shorter.
+const maxRetryReason = 64

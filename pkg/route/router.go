@@ -1,0 +1,157 @@
+package route
+
+import (
+	"github.com/lsst-sqre/squarebot/pkg/records"
+	"github.com/lsst-sqre/squarebot/pkg/slack"
+)
+
+// Outcome is what the gateway does with an Events API request.
+type Outcome int
+
+const (
+	// Publish means Decision.Record goes to Kafka.
+	Publish Outcome = iota
+	// Challenge means the request is Slack's url_verification handshake,
+	// answered with Decision.Challenge.
+	Challenge
+	// RateLimited means Slack reports that it stopped sending events for a
+	// minute (app_rate_limited); nothing is published.
+	RateLimited
+	// Unrouted means a valid event that no topic takes; nothing is published.
+	Unrouted
+)
+
+// Decision is the routing result for one Events API request.
+type Decision struct {
+	Outcome Outcome
+	// Record is set when Outcome is Publish.
+	Record Record
+	// Challenge is set when Outcome is Challenge.
+	Challenge string
+	// EventType names the envelope type, or the inner event type of an
+	// event_callback, for logs and counters.
+	EventType string
+}
+
+// Router maps Slack payloads to Kafka records. It is safe for concurrent use.
+type Router struct {
+	topics Topics
+}
+
+// NewRouter returns a Router that publishes to topics.
+func NewRouter(topics Topics) *Router {
+	return &Router{topics: topics}
+}
+
+// Event routes an Events API request. body is the raw request body,
+// stored whole in the record.
+func (r *Router) Event(envelope *slack.EventEnvelope, body []byte, delivery Delivery) Decision {
+	switch envelope.Type {
+	case slack.TypeURLVerification:
+		return Decision{Outcome: Challenge, Challenge: envelope.Challenge, EventType: envelope.Type}
+	case slack.TypeAppRateLimited:
+		return Decision{Outcome: RateLimited, EventType: envelope.Type}
+	case slack.TypeEventCallback:
+	default:
+		return Decision{Outcome: Unrouted, EventType: envelope.Type}
+	}
+
+	event := envelope.Event
+	topic := r.eventTopic(event)
+	if topic == "" {
+		return Decision{Outcome: Unrouted, EventType: event.Type}
+	}
+	record := Record{
+		Topic: topic,
+		Key: &records.SlackChannelKey{
+			TeamID:  optional(envelope.ContextTeam()),
+			Channel: optional(event.Channel),
+		},
+		Value:   messageValue(envelope, body),
+		Headers: delivery.headers(envelope.EventID),
+	}
+	return Decision{Outcome: Publish, Record: record, EventType: event.Type}
+}
+
+// eventTopic returns the topic of an inner event, or "" when none takes it.
+// Messages go by channel_type only, never by the channel id's prefix,
+// because private channels can have C ids.
+func (r *Router) eventTopic(event *slack.Event) string {
+	switch event.Type {
+	case "app_mention":
+		return r.topics.AppMention
+	case "message":
+		switch event.ChannelType {
+		case "channel":
+			return r.topics.MessageChannel
+		case "group":
+			return r.topics.MessageGroup
+		case "im":
+			return r.topics.MessageIM
+		case "mpim":
+			return r.topics.MessageMPIM
+		}
+	}
+	return ""
+}
+
+func messageValue(envelope *slack.EventEnvelope, body []byte) *records.SlackMessageEvent {
+	event := envelope.Event
+	value := &records.SlackMessageEvent{
+		Type:               event.Type,
+		Subtype:            optional(event.Subtype),
+		EventID:            optional(envelope.EventID),
+		EventTime:          optionalInt64(envelope.EventTime),
+		TeamID:             optional(envelope.TeamID),
+		ContextTeamID:      optional(envelope.ContextTeam()),
+		EnterpriseID:       optional(envelope.Enterprise()),
+		APIAppID:           optional(envelope.APIAppID),
+		Channel:            optional(event.Channel),
+		ChannelType:        optional(event.ChannelType),
+		User:               optional(event.User),
+		BotID:              optional(event.BotID),
+		IsBot:              event.BotID != "" || event.Subtype == "bot_message",
+		Text:               event.Text,
+		Ts:                 optional(event.TS),
+		ThreadTs:           optional(event.ThreadTS),
+		ParentUserID:       optional(event.ParentUserID),
+		EventTs:            optional(event.EventTS),
+		Edited:             edited(event.Edited),
+		Message:            nestedMessage(event.Message),
+		PreviousMessage:    nestedMessage(event.PreviousMessage),
+		DeletedTs:          optional(event.DeletedTS),
+		FileIds:            make([]string, 0, len(event.Files)),
+		AttachmentCount:    len(event.Attachments),
+		BlockCount:         len(event.Blocks),
+		IsExtSharedChannel: envelope.IsExtSharedChannel,
+		SlackJSON:          string(body),
+	}
+	if value.Message == nil {
+		value.Message = nestedMessage(event.Root)
+	}
+	for _, file := range event.Files {
+		if file.ID != "" {
+			value.FileIds = append(value.FileIds, file.ID)
+		}
+	}
+	return value
+}
+
+// Interaction routes an interaction payload; every type goes to the
+// interaction topic. payload is the decoded payload JSON, stored whole in
+// the record.
+func (r *Router) Interaction(interaction *slack.Interaction, payload []byte, delivery Delivery) Record {
+	var userID string
+	if interaction.User != nil {
+		userID = interaction.User.ID
+	}
+	return Record{
+		Topic: r.topics.Interaction,
+		Key: &records.SlackInteractionKey{
+			TeamID: optional(interaction.TeamID()),
+			UserID: optional(userID),
+		},
+		Value:   interactionValue(interaction, payload),
+		Headers: delivery.headers(""),
+	}
+}
