@@ -65,9 +65,10 @@ func (l compatibilityLevel) transitive() bool {
 	return false
 }
 
-// findIncompatibilities checks candidate against the live versions that level
-// selects and returns one message per failed check. An empty result means the
-// candidate is compatible. The versions must be in ascending order.
+// findIncompatibilities checks candidate against the last of versions, or
+// against all of them for a transitive level, and returns one message per
+// failed check. An empty result means that the candidate is compatible. The
+// versions must be in ascending order.
 func findIncompatibilities(level compatibilityLevel, candidate avro.Schema, versions []*version) []string {
 	if len(versions) == 0 || level == levelNone {
 		return nil
@@ -122,8 +123,8 @@ func compactSchema(text string) (string, error) {
 // of deps, parsed in order.
 //
 // The cache must be fresh for every parse. avro.Parse shares one global cache
-// keyed by full name, so a second version of a record would resolve to the
-// first version that was parsed.
+// keyed by full name, so a type name in one schema could resolve to a record
+// that another registration defined.
 func parseAvro(text string, deps []*schemaRecord) (avro.Schema, error) {
 	cache := &avro.SchemaCache{}
 	for _, dep := range deps {

@@ -24,8 +24,8 @@ const contentType = "application/vnd.schemaregistry.v1+json"
 // memory. A larger body gets 413.
 const maxBodyBytes = 8 << 20
 
-// latestVersion stands for the newest version of a subject wherever a
-// version number is expected, as "latest" and -1 do in Confluent's API.
+// latestVersion is the version number that selects a subject's newest
+// version, as "latest" and -1 do in Confluent's API.
 const latestVersion = -1
 
 // schemaTypeAvro is the only schema type the registry accepts. A request
@@ -36,9 +36,10 @@ const schemaTypeAvro = "AVRO"
 // Confluent Schema Registry's REST API. It is an http.Handler and is safe for
 // concurrent use.
 //
-// Deletes follow Confluent: a soft delete hides a version from listings and
-// compatibility checks, and a permanent delete (?permanent=true) of a
-// soft-deleted version removes it. Schema IDs are never reused.
+// Deletes work as in Confluent. A soft delete hides a version from listings
+// and compatibility checks, and a permanent delete (?permanent=true) of a
+// soft-deleted version removes it. An ID keeps naming the same schema even
+// after a permanent delete.
 type Registry struct {
 	mux *http.ServeMux
 
@@ -57,7 +58,8 @@ type schemaRecord struct {
 	id int
 	// text is the compact JSON form that compactSchema returns.
 	text string
-	// references point at exact versions: resolution replaces -1.
+	// references carry exact version numbers, because resolution replaces
+	// -1 with the latest version.
 	references []reference
 	// dependencies are the schemas that references name, with their own
 	// dependencies first, in the order that parseAvro needs.
@@ -198,8 +200,9 @@ type schemaRequest struct {
 	References []reference `json:"references"`
 }
 
-// versionResponse describes one subject version. Confluent omits schemaType
-// for Avro schemas, and Avro is the only type here, so the field is absent.
+// versionResponse describes one subject version. It has no schemaType
+// field because srclient and Confluent read a missing one as AVRO, the only
+// type here.
 type versionResponse struct {
 	Subject    string      `json:"subject"`
 	Version    int         `json:"version"`
@@ -415,9 +418,8 @@ func (r *Registry) listSchemaVersions(req *http.Request) (any, error) {
 }
 
 // findSchemaByID returns the schema with the ID text while some subject
-// version, soft-deleted or not, still uses it. Confluent answers 404 for an ID
-// that is not a number, but this registry returns 40403 so that the error
-// code names the problem.
+// version, soft-deleted or not, still uses it. Otherwise, and for an ID that
+// is not a number, it returns 40403.
 func (r *Registry) findSchemaByID(idText string) (*schemaRecord, error) {
 	id, err := strconv.Atoi(idText)
 	if err != nil {
@@ -527,7 +529,7 @@ func (r *Registry) putSubjectConfig(req *http.Request) (any, error) {
 }
 
 // deleteSubjectConfig removes a subject's level and returns it. Like
-// Confluent, it answers 40401 when the subject has no level of its own.
+// Confluent, it returns 40401 when the subject has no level of its own.
 func (r *Registry) deleteSubjectConfig(req *http.Request) (any, error) {
 	subjectName := req.PathValue("subject")
 
@@ -576,8 +578,8 @@ type compatibilityResponse struct {
 }
 
 // checkAgainstVersion checks a schema against one version with the
-// subject's level. As in Confluent, a subject without live versions is 40401,
-// even for "latest".
+// subject's level. A subject without live versions is 40401, even for
+// "latest".
 func (r *Registry) checkAgainstVersion(req *http.Request) (any, error) {
 	subjectName := req.PathValue("subject")
 	versionText := req.PathValue("version")
@@ -659,7 +661,7 @@ func (r *Registry) deleteSubject(req *http.Request) (any, error) {
 		return nil, &apiError{
 			status:  http.StatusNotFound,
 			code:    40404,
-			message: fmt.Sprintf("Subject '%s' was soft deleted; set permanent=true to delete it permanently", subjectName),
+			message: fmt.Sprintf("Subject '%s' was soft deleted. Set permanent=true to delete it permanently", subjectName),
 		}
 	}
 	if permanent && len(live) > 0 {
@@ -705,11 +707,14 @@ func (r *Registry) deleteVersion(req *http.Request) (any, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
+	// A numbered version is looked up among soft-deleted ones too, so that
+	// deleting it twice is 40406 rather than 40402. "latest" means the
+	// newest live version, except for a permanent delete.
 	s := r.subjects[subjectName]
-	if s.latest(permanent) == nil {
+	if s.latest(true) == nil {
 		return nil, errSubjectNotFound(subjectName)
 	}
-	v := s.find(number, permanent)
+	v := s.find(number, permanent || number != latestVersion)
 	if v == nil {
 		return nil, errVersionNotFound(versionText)
 	}
@@ -717,7 +722,7 @@ func (r *Registry) deleteVersion(req *http.Request) (any, error) {
 		return nil, &apiError{
 			status:  http.StatusNotFound,
 			code:    40406,
-			message: fmt.Sprintf("Subject '%s' version %d was soft deleted; set permanent=true to delete it permanently", subjectName, v.number),
+			message: fmt.Sprintf("Subject '%s' version %d was soft deleted. Set permanent=true to delete it permanently", subjectName, v.number),
 		}
 	}
 	if permanent && !v.deleted {
@@ -742,7 +747,7 @@ func (r *Registry) deleteVersion(req *http.Request) (any, error) {
 	return v.number, nil
 }
 
-// removeSubject forgets a subject and its level once it has no versions left,
+// removeSubject deletes a subject that has no versions left, and its level,
 // as Confluent does after a permanent delete.
 func (r *Registry) removeSubject(subjectName string) {
 	delete(r.subjects, subjectName)
@@ -759,7 +764,7 @@ func (r *Registry) checkNotReferenced(subjectName string, v *version) error {
 				return &apiError{
 					status: http.StatusUnprocessableEntity,
 					code:   42206,
-					message: fmt.Sprintf("Subject '%s' version %d is referenced by schema %d; delete that schema first",
+					message: fmt.Sprintf("Subject '%s' version %d is referenced by schema %d. Delete the versions that use that schema first",
 						subjectName, v.number, record.id),
 				}
 			}
@@ -850,8 +855,8 @@ func (r *Registry) resolveReferences(refs []reference) ([]reference, []*schemaRe
 	return resolved, dependencies, nil
 }
 
-// schemaIdentity returns the key under which equal schemas share an ID: the
-// compact text and the resolved references.
+// schemaIdentity returns the key that decides whether two schemas share an
+// ID. It combines the compact text and the resolved references.
 func schemaIdentity(text string, references []reference) string {
 	var key strings.Builder
 	key.WriteString(text)
@@ -927,8 +932,8 @@ func (s *subject) nextNumber() int {
 	return 1
 }
 
-// parseVersion parses a version path segment: a number from 1 to 2^31-1,
-// "latest" or -1.
+// parseVersion parses a version path segment, which is a number from 1 to
+// 2^31-1, "latest" or -1.
 func parseVersion(text string) (int, error) {
 	if strings.EqualFold(text, "latest") {
 		return latestVersion, nil
@@ -945,8 +950,8 @@ func parseVersion(text string) (int, error) {
 	return int(number), nil
 }
 
-// validateSubject rejects subject names that Confluent rejects: empty ones
-// and ones with control characters.
+// validateSubject rejects empty subject names and names with control
+// characters with 42208, Confluent's code for an invalid subject.
 func validateSubject(name string) error {
 	if name == "" || strings.ContainsFunc(name, unicode.IsControl) {
 		return &apiError{
@@ -965,8 +970,8 @@ func queryFlag(req *http.Request, name string) bool {
 }
 
 // acceptedBodyTypes are the request media types that Confluent's resources
-// consume (Schema Registry 7.x). A request without Content-Type is accepted
-// too.
+// consume. Confluent reads application/octet-stream, the default of clients
+// that set no type, as JSON. A request without Content-Type is accepted too.
 var acceptedBodyTypes = []string{
 	"application/vnd.schemaregistry.v1+json",
 	"application/vnd.schemaregistry+json",
@@ -976,11 +981,10 @@ var acceptedBodyTypes = []string{
 
 // decodeBody decodes the JSON request body into v.
 //
-// Errors follow Confluent's REST layer (confluentinc/rest-utils): a body that
-// is not valid JSON, or does not fit the expected shape, is 400 with
-// error_code 400. A missing body is 422 with error_code 422, as for
-// Confluent's @NotNull request entities. A valid body with an invalid schema
-// is 42201, which prepareSchema returns.
+// The errors match Confluent's REST layer, confluentinc/rest-utils. A body
+// that is not valid JSON, or does not fit the expected shape, is 400 with
+// error_code 400. A missing body is 422 with error_code 422. A valid body
+// with an invalid schema is 42201, which prepareSchema returns.
 func decodeBody(req *http.Request, v any) error {
 	if err := checkContentType(req.Header.Get("Content-Type")); err != nil {
 		return err
@@ -1086,6 +1090,7 @@ func writeJSON(w http.ResponseWriter, status int, body any) {
 
 	encoder := json.NewEncoder(w)
 	encoder.SetEscapeHTML(false)
-	// A failed write means the client has gone; no one is left to tell.
+	// A failed write means that the client has disconnected, so there is no
+	// one to report the error to.
 	_ = encoder.Encode(body)
 }

@@ -13,6 +13,7 @@ import (
 type Registrar interface {
 	ChangeSubjectCompatibilityLevel(subject string, level srclient.CompatibilityLevel) (*srclient.CompatibilityLevel, error)
 	CreateSchema(subject string, schema string, schemaType srclient.SchemaType, references ...srclient.Reference) (*srclient.Schema, error)
+	LookupSchema(subject string, schema string, schemaType srclient.SchemaType, references ...srclient.Reference) (*srclient.Schema, error)
 }
 
 // RegistryError is an error answer of the schema registry for one subject.
@@ -43,22 +44,24 @@ func (e *RegistryError) Permanent() bool {
 // Register sets the compatibility level of each binding's key and value
 // subjects and registers the embedded schemas under them. Registering a
 // schema that the subject already has returns its existing id, so Register
-// is safe to call at every start-up. It returns the catalog of schema ids
-// for encoding.
+// is safe to call at every start-up. With register false it only looks the
+// schemas up, for deployments that register them from a pipeline; a
+// schema the registry lacks is then an error. It returns the catalog of
+// schema ids for encoding.
 //
 // srclient has no context support, so ctx is only checked between
 // requests; give the client a timeout.
-func Register(ctx context.Context, client Registrar, bindings []Binding, compatibility string) (Catalog, error) {
+func Register(ctx context.Context, client Registrar, bindings []Binding, compatibility string, register bool) (Catalog, error) {
 	if !ValidCompatibility(compatibility) {
 		return nil, fmt.Errorf("invalid compatibility level %q: use one of %s", compatibility, CompatibilityLevels())
 	}
 	catalog := make(Catalog, len(bindings))
 	for _, binding := range bindings {
-		key, err := registerOne(ctx, client, binding.KeySubject(), binding.Pair.Key, compatibility)
+		key, err := registerOne(ctx, client, binding.KeySubject(), binding.Pair.Key, compatibility, register)
 		if err != nil {
 			return nil, err
 		}
-		value, err := registerOne(ctx, client, binding.ValueSubject(), binding.Pair.Value, compatibility)
+		value, err := registerOne(ctx, client, binding.ValueSubject(), binding.Pair.Value, compatibility, register)
 		if err != nil {
 			return nil, err
 		}
@@ -67,13 +70,20 @@ func Register(ctx context.Context, client Registrar, bindings []Binding, compati
 	return catalog, nil
 }
 
-func registerOne(ctx context.Context, client Registrar, subject, file, compatibility string) (Codec, error) {
+func registerOne(ctx context.Context, client Registrar, subject, file, compatibility string, register bool) (Codec, error) {
 	if err := ctx.Err(); err != nil {
 		return Codec{}, err
 	}
 	source, err := Load(file)
 	if err != nil {
 		return Codec{}, err
+	}
+	if !register {
+		found, err := client.LookupSchema(subject, source.Text, srclient.Avro)
+		if err != nil {
+			return Codec{}, registryError(subject, "looking up schema "+file, err)
+		}
+		return Codec{ID: found.ID(), Schema: source.Schema}, nil
 	}
 	if _, err := client.ChangeSubjectCompatibilityLevel(subject, srclient.CompatibilityLevel(compatibility)); err != nil {
 		return Codec{}, registryError(subject, "setting compatibility level", err)

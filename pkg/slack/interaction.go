@@ -1,6 +1,7 @@
 package slack
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/url"
@@ -205,6 +206,16 @@ type State struct {
 	Values json.RawMessage `json:"values"`
 }
 
+// Errors of ParseInteractionForm about the form itself. Both match
+// ErrMalformedPayload too.
+var (
+	// ErrNoPayloadField means the form has no non-empty payload field.
+	ErrNoPayloadField = fmt.Errorf("%w: no payload field", ErrMalformedPayload)
+	// ErrInvalidForm means the body is not valid form encoding or repeats
+	// the payload field.
+	ErrInvalidForm = fmt.Errorf("%w: invalid form", ErrMalformedPayload)
+)
+
 // ParseInteractionForm decodes an interaction request body: a
 // form-encoded body whose payload field holds the interaction JSON. It
 // returns the payload and the decoded JSON bytes. Errors match
@@ -212,14 +223,14 @@ type State struct {
 func ParseInteractionForm(body []byte) (*Interaction, []byte, error) {
 	form, err := url.ParseQuery(string(body))
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: invalid form encoding: %w", ErrMalformedPayload, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidForm, err)
 	}
 	payloads := form["payload"]
 	if len(payloads) == 0 || payloads[0] == "" {
-		return nil, nil, fmt.Errorf("%w: no payload field", ErrMalformedPayload)
+		return nil, nil, ErrNoPayloadField
 	}
 	if len(payloads) > 1 {
-		return nil, nil, fmt.Errorf("%w: payload field repeated", ErrMalformedPayload)
+		return nil, nil, fmt.Errorf("%w: payload field repeated", ErrInvalidForm)
 	}
 	payload := []byte(payloads[0])
 	interaction, err := ParseInteraction(payload)
@@ -271,4 +282,14 @@ func (i *Interaction) TeamID() string {
 	default:
 		return ""
 	}
+}
+
+// EncodeInteractionForm builds the request body Slack sends for an
+// interaction: the payload JSON compacted and form-encoded as payload=...
+func EncodeInteractionForm(payload []byte) ([]byte, error) {
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, payload); err != nil {
+		return nil, fmt.Errorf("compacting interaction payload: %w", err)
+	}
+	return []byte(url.Values{"payload": {compact.String()}}.Encode()), nil
 }

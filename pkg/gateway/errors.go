@@ -1,0 +1,55 @@
+package gateway
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+
+	"github.com/lsst-sqre/squarebot/pkg/slack"
+)
+
+// errResponded tells Echo's error handler that the response is written.
+var errResponded = errors.New("response already written")
+
+// requestError is a rejected request: its status, the reason class for
+// logs and metrics, and the fixed message sent to the client. The message
+// never contains error text or request content.
+type requestError struct {
+	status  int
+	reason  string
+	message string
+}
+
+// The fixed set of rejections; each reason is a metric label value.
+var (
+	errBodyTooLarge = &requestError{http.StatusRequestEntityTooLarge, "body_too_large", "request body too large"}
+	errReadBody     = &requestError{http.StatusBadRequest, "read_failed", "request body could not be read"}
+	errContentType  = &requestError{http.StatusBadRequest, "content_type", "unsupported content type"}
+	errInvalidJSON  = &requestError{http.StatusBadRequest, "invalid_json", "request body is not a valid Slack event"}
+	errNoPayload    = &requestError{http.StatusBadRequest, "missing_payload", "form field payload is missing"}
+	errBadPayload   = &requestError{http.StatusBadRequest, "invalid_payload", "form field payload is not a valid Slack interaction"}
+	errBadForm      = &requestError{http.StatusBadRequest, "invalid_form", "request body is not a valid form"}
+)
+
+// classifyInteractionError maps a ParseInteractionForm error to its
+// rejection.
+func classifyInteractionError(err error) *requestError {
+	switch {
+	case errors.Is(err, slack.ErrNoPayloadField):
+		return errNoPayload
+	case errors.Is(err, slack.ErrInvalidForm):
+		return errBadForm
+	default:
+		return errBadPayload
+	}
+}
+
+// readBody reads the whole body, failing with *http.MaxBytesError once it
+// passes limit, so an oversized body is never silently cut.
+func readBody(w http.ResponseWriter, request *http.Request, limit int64) ([]byte, error) {
+	reader := http.MaxBytesReader(w, request.Body, limit)
+	return io.ReadAll(reader)
+}
+
+func statusLabel(status int) string { return strconv.Itoa(status) }

@@ -1,0 +1,191 @@
+package gateway
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/lsst-sqre/squarebot/pkg/kafka"
+	"github.com/lsst-sqre/squarebot/pkg/route"
+	"github.com/lsst-sqre/squarebot/pkg/slack"
+)
+
+// Publisher sends one encoded record and waits for Kafka's acknowledgement.
+// *kafka.Producer implements it.
+type Publisher interface {
+	Publish(ctx context.Context, message kafka.Message) error
+}
+
+// errAckDeadline is the cause of a publish that ran out of its budget.
+var errAckDeadline = errors.New("Kafka ack deadline passed")
+
+// handler serves the Slack endpoints.
+type handler struct {
+	verifier     *slack.Verifier
+	router       *route.Router
+	pipeline     *atomic.Pointer[pipeline]
+	logger       *slog.Logger
+	metrics      *metrics
+	maxBodyBytes int64
+	ackTimeout   time.Duration
+}
+
+// event serves POST /slack/event.
+func (h *handler) event(c echo.Context) error {
+	request := c.Request()
+	receivedAt := time.Now()
+	body, err := h.readVerified(c, "event")
+	if err != nil {
+		return err
+	}
+	if !hasMediaType(request, "application/json") {
+		return h.reject(c, "event", errContentType)
+	}
+	envelope, err := slack.ParseEventEnvelope(body)
+	if err != nil {
+		return h.reject(c, "event", errInvalidJSON)
+	}
+
+	decision := h.router.Event(envelope, body, route.DeliveryFromHeader(request.Header, receivedAt))
+	switch decision.Outcome {
+	case route.Challenge:
+		h.ignored(c, "url_verification", decision.EventType)
+		return h.respond(c, "event", http.StatusOK, map[string]string{"challenge": decision.Challenge})
+	case route.RateLimited:
+		h.logger.Warn("Slack stopped sending events for a minute because the app was rate limited",
+			"team_id", envelope.TeamID, "minute_rate_limited", envelope.MinuteRateLimited)
+		h.ignored(c, "rate_limited", decision.EventType)
+		return h.respondEmpty(c, "event")
+	case route.Unrouted:
+		h.logger.Debug("event has no route", "event_type", decision.EventType, "event_id", envelope.EventID)
+		h.ignored(c, "unrouted", decision.EventType)
+		return h.respondEmpty(c, "event")
+	}
+	return h.publish(c, "event", decision.Record, receivedAt, envelope.EventID)
+}
+
+// interaction serves POST /slack/interaction.
+func (h *handler) interaction(c echo.Context) error {
+	request := c.Request()
+	receivedAt := time.Now()
+	body, err := h.readVerified(c, "interaction")
+	if err != nil {
+		return err
+	}
+	if !hasMediaType(request, "application/x-www-form-urlencoded") {
+		return h.reject(c, "interaction", errContentType)
+	}
+	interaction, payload, err := slack.ParseInteractionForm(body)
+	if err != nil {
+		return h.reject(c, "interaction", classifyInteractionError(err))
+	}
+
+	record := h.router.Interaction(interaction, payload, route.DeliveryFromHeader(request.Header, receivedAt))
+	return h.publish(c, "interaction", record, receivedAt, "")
+}
+
+// readVerified reads the body within the size limit and verifies its
+// signature. On failure it has already written the response and returns
+// a non-nil error for Echo to ignore.
+func (h *handler) readVerified(c echo.Context, endpoint string) ([]byte, error) {
+	request := c.Request()
+	if request.ContentLength > h.maxBodyBytes {
+		return nil, h.reject(c, endpoint, errBodyTooLarge)
+	}
+	body, err := readBody(c.Response(), request, h.maxBodyBytes)
+	if err != nil {
+		var tooLarge *http.MaxBytesError
+		if errors.As(err, &tooLarge) {
+			return nil, h.reject(c, endpoint, errBodyTooLarge)
+		}
+		return nil, h.reject(c, endpoint, errReadBody)
+	}
+	if err := h.verifier.Verify(request.Header, body); err != nil {
+		reason := slack.Reason(err)
+		h.metrics.signatureFailures.WithLabelValues(reason).Inc()
+		h.logger.Warn("rejected request with an invalid Slack signature",
+			"endpoint", endpoint, "reason", reason, "remote_addr", request.RemoteAddr)
+		return nil, h.respond(c, endpoint, http.StatusUnauthorized, map[string]string{"error": "invalid signature"})
+	}
+	return body, nil
+}
+
+// publish encodes and sends a record, then answers 200 once Kafka
+// acknowledged it or 503 when it could not within the ack timeout.
+func (h *handler) publish(c echo.Context, endpoint string, record route.Record, receivedAt time.Time, eventID string) error {
+	ready := h.pipeline.Load()
+	if ready == nil {
+		h.metrics.deliveryFailures.WithLabelValues("not_ready").Inc()
+		h.logger.Warn("request arrived before start-up finished; answering 503 so Slack retries",
+			"topic", record.Topic, "event_id", eventID)
+		c.Response().Header().Set("Retry-After", "5")
+		return h.respond(c, endpoint, http.StatusServiceUnavailable, map[string]string{"error": "temporarily unavailable"})
+	}
+	key, value, err := ready.catalog.Encode(record.Topic, record.Key, record.Value)
+	if err != nil {
+		// Routing only builds records that match their schemas, so this is
+		// a bug rather than bad input.
+		h.logger.Error("encoding record failed", "err", err, "topic", record.Topic, "event_id", eventID)
+		return h.respond(c, endpoint, http.StatusInternalServerError, map[string]string{"error": "internal error"})
+	}
+	message := kafka.Message{Topic: record.Topic, Key: key, Value: value, Headers: make([]kafka.Header, len(record.Headers))}
+	for i, header := range record.Headers {
+		message.Headers[i] = kafka.Header{Key: header.Key, Value: header.Value}
+	}
+
+	// A client that hangs up must not cancel the publish: the record may be
+	// on its way, and the answer decides whether Slack retries.
+	ctx, cancel := context.WithTimeoutCause(context.WithoutCancel(c.Request().Context()), h.ackTimeout, errAckDeadline)
+	defer cancel()
+	if err := ready.publisher.Publish(ctx, message); err != nil {
+		class := kafka.ErrorClass(err)
+		h.metrics.deliveryFailures.WithLabelValues(class).Inc()
+		h.logger.Warn("Kafka did not acknowledge the record; answering 503 so Slack retries",
+			"err", err, "class", class, "topic", record.Topic, "event_id", eventID)
+		c.Response().Header().Set("Retry-After", "1")
+		return h.respond(c, endpoint, http.StatusServiceUnavailable, map[string]string{"error": "temporarily unavailable"})
+	}
+	h.metrics.published.WithLabelValues(record.Topic).Inc()
+	h.metrics.publishDuration.WithLabelValues(record.Topic).Observe(time.Since(receivedAt).Seconds())
+	h.logger.Debug("published record", "topic", record.Topic, "event_id", eventID)
+	return h.respondEmpty(c, endpoint)
+}
+
+func (h *handler) ignored(c echo.Context, outcome, eventType string) {
+	h.metrics.ignoredEvents.WithLabelValues(outcome, h.metrics.eventTypes.label(eventType)).Inc()
+}
+
+// reject answers a 4xx for a request that failed a check after or instead
+// of signature verification.
+func (h *handler) reject(c echo.Context, endpoint string, rejection *requestError) error {
+	h.metrics.badRequests.WithLabelValues(rejection.reason).Inc()
+	h.logger.Warn("rejected request", "endpoint", endpoint, "reason", rejection.reason,
+		"status", rejection.status, "remote_addr", c.Request().RemoteAddr)
+	return h.respond(c, endpoint, rejection.status, map[string]string{"error": rejection.message})
+}
+
+func (h *handler) respond(c echo.Context, endpoint string, status int, body map[string]string) error {
+	h.metrics.requests.WithLabelValues(endpoint, statusLabel(status)).Inc()
+	if err := c.JSON(status, body); err != nil {
+		return err
+	}
+	return errResponded
+}
+
+func (h *handler) respondEmpty(c echo.Context, endpoint string) error {
+	h.metrics.requests.WithLabelValues(endpoint, statusLabel(http.StatusOK)).Inc()
+	return c.NoContent(http.StatusOK)
+}
+
+// hasMediaType reports whether the request's Content-Type is want, with
+// any parameters such as charset.
+func hasMediaType(request *http.Request, want string) bool {
+	mediaType, _, err := mime.ParseMediaType(request.Header.Get(echo.HeaderContentType))
+	return err == nil && mediaType == want
+}

@@ -1,0 +1,203 @@
+package kafka
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+
+	"github.com/lsst-sqre/squarebot/pkg/secret"
+)
+
+// Security protocols, as librdkafka and Kafka name them.
+const (
+	ProtocolPlaintext     = "PLAINTEXT"
+	ProtocolSSL           = "SSL"
+	ProtocolSASLPlaintext = "SASL_PLAINTEXT"
+	ProtocolSASLSSL       = "SASL_SSL"
+)
+
+// SASL mechanisms Squarebot supports.
+const (
+	MechanismSCRAMSHA512 = "SCRAM-SHA-512"
+	MechanismSCRAMSHA256 = "SCRAM-SHA-256"
+	MechanismPlain       = "PLAIN"
+)
+
+// Config holds the producer settings. The zero value is not usable: set at
+// least BootstrapServers and call Validate.
+type Config struct {
+	// BootstrapServers is a comma-separated list of host:port pairs.
+	BootstrapServers string
+	// ClientID names the producer in broker logs and quotas. Default "squarebot".
+	ClientID string
+	// SecurityProtocol is PLAINTEXT (default), SSL, SASL_PLAINTEXT or SASL_SSL.
+	SecurityProtocol string
+	// SASLMechanism is SCRAM-SHA-512 (default), SCRAM-SHA-256 or PLAIN; used
+	// with the SASL protocols only.
+	SASLMechanism string
+	// SASLUsername and SASLPassword are the SASL credentials.
+	SASLUsername string
+	SASLPassword secret.Value
+	// TLSCAFile is a PEM file with the CA that signed the brokers'
+	// certificates, such as Strimzi's ca.crt. Empty uses the system CAs.
+	TLSCAFile string
+	// TLSCertFile and TLSKeyFile are the PEM client certificate and key for
+	// mutual TLS, such as Strimzi's user.crt and user.key.
+	TLSCertFile string
+	TLSKeyFile  string
+	// Linger is how long librdkafka waits to fill a batch (linger.ms).
+	// Default 1 ms.
+	Linger time.Duration
+	// BatchMaxMessages caps the records in one batch (batch.num.messages).
+	// Default 10000.
+	BatchMaxMessages int
+	// Compression is none (default), gzip, snappy, lz4 or zstd.
+	Compression string
+	// DeliveryTimeout bounds how long librdkafka keeps retrying a record
+	// (message.timeout.ms). A record can still be delivered after the
+	// gateway gave up waiting for it; this bounds how late. Default 60 s.
+	DeliveryTimeout time.Duration
+	// QueueMaxMessages caps the records waiting in the producer
+	// (queue.buffering.max.messages). A full queue fails a publish at once.
+	// Default 100000.
+	QueueMaxMessages int
+	// Debug sets librdkafka's debug contexts, such as "broker,msg"; empty
+	// disables debug logs.
+	Debug string
+}
+
+// Defaults fills unset fields with their defaults.
+func (c *Config) Defaults() {
+	if c.ClientID == "" {
+		c.ClientID = "squarebot"
+	}
+	if c.SecurityProtocol == "" {
+		c.SecurityProtocol = ProtocolPlaintext
+	}
+	if c.SASLMechanism == "" {
+		c.SASLMechanism = MechanismSCRAMSHA512
+	}
+	if c.Linger == 0 {
+		c.Linger = time.Millisecond
+	}
+	if c.BatchMaxMessages == 0 {
+		c.BatchMaxMessages = 10000
+	}
+	if c.Compression == "" {
+		c.Compression = "none"
+	}
+	if c.DeliveryTimeout == 0 {
+		c.DeliveryTimeout = time.Minute
+	}
+	if c.QueueMaxMessages == 0 {
+		c.QueueMaxMessages = 100000
+	}
+}
+
+// Validate checks the configuration and returns one error naming every
+// invalid setting by its configuration key.
+func (c *Config) Validate() error {
+	var problems []error
+	if strings.TrimSpace(c.BootstrapServers) == "" {
+		problems = append(problems, errors.New("kafka.bootstrap_servers is missing: set it to host:port[,host:port...]"))
+	}
+	for _, server := range strings.Split(c.BootstrapServers, ",") {
+		server = strings.TrimSpace(server)
+		if server == "" {
+			continue
+		}
+		if i := strings.LastIndex(server, ":"); i <= 0 || i == len(server)-1 || strings.Contains(server, "://") {
+			problems = append(problems, fmt.Errorf("kafka.bootstrap_servers: %q is not host:port", server))
+		}
+	}
+	protocols := []string{ProtocolPlaintext, ProtocolSSL, ProtocolSASLPlaintext, ProtocolSASLSSL}
+	if !slices.Contains(protocols, c.SecurityProtocol) {
+		problems = append(problems, fmt.Errorf("kafka.security_protocol: %q is not one of %s", c.SecurityProtocol, strings.Join(protocols, ", ")))
+	}
+	if c.usesSASL() {
+		mechanisms := []string{MechanismSCRAMSHA512, MechanismSCRAMSHA256, MechanismPlain}
+		if !slices.Contains(mechanisms, c.SASLMechanism) {
+			problems = append(problems, fmt.Errorf("kafka.sasl_mechanism: %q is not one of %s", c.SASLMechanism, strings.Join(mechanisms, ", ")))
+		}
+		if c.SASLUsername == "" || !c.SASLPassword.IsSet() {
+			problems = append(problems, fmt.Errorf("kafka.sasl_username and kafka.sasl_password are required with security protocol %s", c.SecurityProtocol))
+		}
+	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		problems = append(problems, errors.New("kafka.tls_cert_file and kafka.tls_key_file must be set together"))
+	}
+	if (c.TLSCAFile != "" || c.TLSCertFile != "") && !c.usesTLS() {
+		problems = append(problems, fmt.Errorf("kafka TLS files are set but kafka.security_protocol is %s: use SSL or SASL_SSL", c.SecurityProtocol))
+	}
+	for key, path := range map[string]string{"kafka.tls_ca_file": c.TLSCAFile, "kafka.tls_cert_file": c.TLSCertFile, "kafka.tls_key_file": c.TLSKeyFile} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			problems = append(problems, fmt.Errorf("%s: %w", key, err))
+		}
+	}
+	compressions := []string{"none", "gzip", "snappy", "lz4", "zstd"}
+	if !slices.Contains(compressions, c.Compression) {
+		problems = append(problems, fmt.Errorf("kafka.compression: %q is not one of %s", c.Compression, strings.Join(compressions, ", ")))
+	}
+	if c.Linger < 0 || c.Linger > 5*time.Second {
+		problems = append(problems, fmt.Errorf("kafka.linger: %s is outside 0 to 5s", c.Linger))
+	}
+	if c.DeliveryTimeout < time.Second {
+		problems = append(problems, fmt.Errorf("kafka.delivery_timeout: %s is below 1s", c.DeliveryTimeout))
+	}
+	return errors.Join(problems...)
+}
+
+func (c *Config) usesSASL() bool {
+	return c.SecurityProtocol == ProtocolSASLPlaintext || c.SecurityProtocol == ProtocolSASLSSL
+}
+
+func (c *Config) usesTLS() bool {
+	return c.SecurityProtocol == ProtocolSSL || c.SecurityProtocol == ProtocolSASLSSL
+}
+
+// ConfigMap turns the configuration into librdkafka settings. It is the
+// only place where librdkafka's keys appear. Idempotence is always on,
+// which implies acks=all, so a retried batch is never written twice.
+func (c *Config) ConfigMap() *ckafka.ConfigMap {
+	settings := ckafka.ConfigMap{
+		"bootstrap.servers":            c.BootstrapServers,
+		"client.id":                    c.ClientID,
+		"acks":                         "all",
+		"enable.idempotence":           true,
+		"partitioner":                  "murmur2_random",
+		"linger.ms":                    strconv.FormatFloat(float64(c.Linger)/float64(time.Millisecond), 'f', -1, 64),
+		"batch.num.messages":           c.BatchMaxMessages,
+		"compression.type":             c.Compression,
+		"message.timeout.ms":           int(c.DeliveryTimeout / time.Millisecond),
+		"queue.buffering.max.messages": c.QueueMaxMessages,
+		"security.protocol":            strings.ToLower(c.SecurityProtocol),
+		"go.delivery.reports":          true,
+		"go.logs.channel.enable":       true,
+		"statistics.interval.ms":       15000,
+	}
+	if c.usesSASL() {
+		settings["sasl.mechanisms"] = c.SASLMechanism
+		settings["sasl.username"] = c.SASLUsername
+		settings["sasl.password"] = c.SASLPassword.Reveal()
+	}
+	if c.TLSCAFile != "" {
+		settings["ssl.ca.location"] = c.TLSCAFile
+	}
+	if c.TLSCertFile != "" {
+		settings["ssl.certificate.location"] = c.TLSCertFile
+		settings["ssl.key.location"] = c.TLSKeyFile
+	}
+	if c.Debug != "" {
+		settings["debug"] = c.Debug
+	}
+	return &settings
+}

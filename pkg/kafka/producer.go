@@ -1,0 +1,298 @@
+// Package kafka publishes Squarebot's records with librdkafka (through
+// confluent-kafka-go) and waits for each record's delivery report.
+//
+// It holds the one mapping from Squarebot's settings to librdkafka's keys
+// (Config.ConfigMap). It knows nothing of Slack, routing or Avro: records
+// arrive as encoded bytes.
+package kafka
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	ckafka "github.com/confluentinc/confluent-kafka-go/v2/kafka"
+)
+
+// Header is one Kafka record header.
+type Header struct {
+	Key   string
+	Value []byte
+}
+
+// Message is one record to publish.
+type Message struct {
+	Topic   string
+	Key     []byte
+	Value   []byte
+	Headers []Header
+}
+
+// ErrQueueFull means librdkafka's local queue is full, so the record was
+// not accepted; the caller should answer so that the sender retries.
+var ErrQueueFull = errors.New("producer queue is full")
+
+// ErrClosed means the producer has been closed.
+var ErrClosed = errors.New("producer is closed")
+
+// DeliveryError is a failed delivery report or a rejected produce call.
+type DeliveryError struct {
+	// Code is librdkafka's error code.
+	Code ckafka.ErrorCode
+	err  error
+}
+
+func (e *DeliveryError) Error() string { return "delivering record: " + e.err.Error() }
+func (e *DeliveryError) Unwrap() error { return e.err }
+
+// ErrorClass returns a short, fixed class for err, for logs and metric
+// labels: "deadline", "canceled", "queue_full", "closed",
+// "topic_authorization", "unknown_topic", "message_too_large",
+// "timed_out", "transport", "fatal" or "other".
+func ErrorClass(err error) string {
+	var delivery *DeliveryError
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return "deadline"
+	case errors.Is(err, context.Canceled):
+		return "canceled"
+	case errors.Is(err, ErrQueueFull):
+		return "queue_full"
+	case errors.Is(err, ErrClosed):
+		return "closed"
+	case errors.As(err, &delivery):
+	default:
+		return "other"
+	}
+	switch delivery.Code {
+	case ckafka.ErrTopicAuthorizationFailed, ckafka.ErrClusterAuthorizationFailed:
+		return "topic_authorization"
+	case ckafka.ErrUnknownTopicOrPart, ckafka.ErrUnknownTopic, ckafka.ErrUnknownPartition:
+		return "unknown_topic"
+	case ckafka.ErrMsgSizeTooLarge:
+		return "message_too_large"
+	case ckafka.ErrMsgTimedOut, ckafka.ErrTimedOut, ckafka.ErrTimedOutQueue:
+		return "timed_out"
+	case ckafka.ErrTransport, ckafka.ErrAllBrokersDown:
+		return "transport"
+	case ckafka.ErrFatal:
+		return "fatal"
+	default:
+		return "other"
+	}
+}
+
+// Producer publishes records and waits for their delivery reports. It is
+// safe for concurrent use. Close it after Flush.
+type Producer struct {
+	producer *ckafka.Producer
+	logger   *slog.Logger
+	reports  sync.Pool
+	done     chan struct{}
+	// closing guards the librdkafka handle: Publish holds it shared while
+	// it calls Produce, and Close holds it exclusively, because Produce on
+	// a closed handle is undefined.
+	closing sync.RWMutex
+	closed  bool
+	fatal   atomic.Pointer[error]
+	stats   func(json string)
+}
+
+// Option changes a Producer built by NewProducer.
+type Option func(*Producer)
+
+// WithStatsHandler receives librdkafka's statistics JSON every
+// statistics interval.
+func WithStatsHandler(handle func(json string)) Option {
+	return func(p *Producer) { p.stats = handle }
+}
+
+// NewProducer starts a producer. It does not wait for a broker to answer;
+// use Ping for that.
+func NewProducer(config Config, logger *slog.Logger, options ...Option) (*Producer, error) {
+	config.Defaults()
+	if err := config.Validate(); err != nil {
+		return nil, err
+	}
+	producer, err := ckafka.NewProducer(config.ConfigMap())
+	if err != nil {
+		return nil, fmt.Errorf("creating Kafka producer: %w", err)
+	}
+	p := &Producer{
+		producer: producer,
+		logger:   logger,
+		done:     make(chan struct{}),
+	}
+	p.reports.New = func() any { return make(chan error, 1) }
+	for _, option := range options {
+		option(p)
+	}
+	go p.readEvents()
+	go p.readLogs()
+	return p, nil
+}
+
+// Publish sends one record and waits for its delivery report or for ctx
+// to end, whichever comes first. It returns nil only once the brokers have
+// acknowledged the record (acks=all). When ctx ends first, the record may
+// still be delivered later; the error then matches ctx's error.
+func (p *Producer) Publish(ctx context.Context, message Message) error {
+	report := p.reports.Get().(chan error)
+	record := &ckafka.Message{
+		TopicPartition: ckafka.TopicPartition{Topic: &message.Topic, Partition: ckafka.PartitionAny},
+		Key:            message.Key,
+		Value:          message.Value,
+		Opaque:         report,
+	}
+	if len(message.Headers) > 0 {
+		record.Headers = make([]ckafka.Header, len(message.Headers))
+		for i, header := range message.Headers {
+			record.Headers[i] = ckafka.Header{Key: header.Key, Value: header.Value}
+		}
+	}
+
+	p.closing.RLock()
+	if p.closed {
+		p.closing.RUnlock()
+		p.reports.Put(report)
+		return ErrClosed
+	}
+	err := p.producer.Produce(record, nil)
+	p.closing.RUnlock()
+	if err != nil {
+		p.reports.Put(report)
+		var kafkaErr ckafka.Error
+		if errors.As(err, &kafkaErr) && kafkaErr.Code() == ckafka.ErrQueueFull {
+			return ErrQueueFull
+		}
+		return deliveryError(err)
+	}
+
+	select {
+	case err := <-report:
+		p.reports.Put(report)
+		return err
+	case <-ctx.Done():
+		// The report still arrives later and fills the channel's buffer,
+		// so the channel is left to the garbage collector, not reused.
+		return context.Cause(ctx)
+	}
+}
+
+func deliveryError(err error) error {
+	var kafkaErr ckafka.Error
+	if errors.As(err, &kafkaErr) {
+		return &DeliveryError{Code: kafkaErr.Code(), err: err}
+	}
+	return &DeliveryError{Code: ckafka.ErrUnknown, err: err}
+}
+
+// readEvents dispatches delivery reports to the waiting Publish calls and
+// logs client-level errors until the producer is closed.
+func (p *Producer) readEvents() {
+	defer close(p.done)
+	for event := range p.producer.Events() {
+		switch e := event.(type) {
+		case *ckafka.Message:
+			report, ok := e.Opaque.(chan error)
+			if !ok {
+				continue
+			}
+			if e.TopicPartition.Error != nil {
+				report <- deliveryError(e.TopicPartition.Error)
+			} else {
+				report <- nil
+			}
+		case ckafka.Error:
+			p.handleClientError(e)
+		case *ckafka.Stats:
+			if p.stats != nil {
+				p.stats(e.String())
+			}
+		}
+	}
+}
+
+func (p *Producer) handleClientError(e ckafka.Error) {
+	if e.IsFatal() {
+		err := error(e)
+		p.fatal.Store(&err)
+		p.logger.Error("Kafka producer failed fatally; restart the process", "err", e, "code", e.Code().String())
+		return
+	}
+	// All-brokers-down and transport errors repeat while a broker is away;
+	// librdkafka reconnects by itself, so these are warnings.
+	p.logger.Warn("Kafka client error", "err", e, "code", e.Code().String())
+}
+
+func (p *Producer) readLogs() {
+	for entry := range p.producer.Logs() {
+		level := slog.LevelDebug
+		switch {
+		case entry.Level <= 3:
+			level = slog.LevelError
+		case entry.Level == 4:
+			level = slog.LevelWarn
+		}
+		p.logger.Log(context.Background(), level, "librdkafka", "facility", entry.Tag, "message", entry.Message)
+	}
+}
+
+// Fatal returns the fatal error librdkafka reported, or nil. After a fatal
+// error the producer cannot publish again.
+func (p *Producer) Fatal() error {
+	if err := p.fatal.Load(); err != nil {
+		return *err
+	}
+	return nil
+}
+
+// Ping asks the brokers for cluster metadata and returns an error when none
+// answers before ctx ends.
+func (p *Producer) Ping(ctx context.Context) error {
+	timeout := 5 * time.Second
+	if deadline, ok := ctx.Deadline(); ok {
+		timeout = time.Until(deadline)
+	}
+	if timeout <= 0 {
+		return context.DeadlineExceeded
+	}
+	if _, err := p.producer.GetMetadata(nil, false, int(timeout/time.Millisecond)); err != nil {
+		return fmt.Errorf("fetching Kafka metadata: %w", err)
+	}
+	return nil
+}
+
+// Flush waits until every queued record has its delivery report or ctx
+// ends, and returns how many records were still queued then.
+func (p *Producer) Flush(ctx context.Context) int {
+	for {
+		remaining := p.producer.Len()
+		if remaining == 0 {
+			return 0
+		}
+		select {
+		case <-ctx.Done():
+			return remaining
+		default:
+		}
+		p.producer.Flush(50)
+	}
+}
+
+// Close stops the producer. Records still queued are lost, so call Flush
+// first. Close is safe to call more than once.
+func (p *Producer) Close() {
+	p.closing.Lock()
+	defer p.closing.Unlock()
+	if p.closed {
+		return
+	}
+	p.closed = true
+	p.producer.Close()
+	<-p.done
+}
