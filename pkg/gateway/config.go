@@ -86,7 +86,10 @@ type RegistryConfig struct {
 // DefaultConfig returns a configuration with every default set and the
 // required settings empty.
 func DefaultConfig() Config {
+	var kafkaConfig kafka.Config
+	kafkaConfig.Defaults()
 	return Config{
+		Kafka: kafkaConfig,
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
 			MaxBodyBytes:      1 << 20,
@@ -131,7 +134,7 @@ func (c *Config) Validate() error {
 	if err := checkListenAddr(c.Admin.Addr); err != nil {
 		add("admin.addr: %w", err)
 	}
-	if c.HTTP.Addr == c.Admin.Addr {
+	if c.HTTP.Addr == c.Admin.Addr && !strings.HasSuffix(c.Admin.Addr, ":0") {
 		add("http.addr and admin.addr are both %q: give the admin listener its own port", c.Admin.Addr)
 	}
 	problems = append(problems, validateTopics(c.Topics)...)

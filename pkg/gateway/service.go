@@ -53,10 +53,10 @@ type pipeline struct {
 // New validates config, binds both listeners and returns a Service that is
 // not yet serving. Start serving with Run.
 func New(config Config, logger *slog.Logger) (*Service, error) {
+	config.Kafka.Defaults()
 	if err := config.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)
 	}
-	config.Kafka.Defaults()
 	verifier, err := slack.NewVerifier(config.SigningSecrets)
 	if err != nil {
 		return nil, err
