@@ -23,7 +23,7 @@ type Publisher interface {
 }
 
 // errAckDeadline is the cause of a publish that ran out of its budget.
-var errAckDeadline = errors.New("Kafka ack deadline passed")
+var errAckDeadline = errors.New("ack deadline for Kafka passed")
 
 // handler serves the Slack endpoints.
 type handler struct {

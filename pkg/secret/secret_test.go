@@ -24,7 +24,7 @@ func TestValueNeverPrinted(t *testing.T) {
 	slog.New(slog.NewJSONHandler(&logged, nil)).Info("config", "password", value, "holder", holder)
 
 	outputs := map[string]string{
-		"%s":   fmt.Sprintf("%s", value),
+		"%s":   fmt.Sprintf("value=%s", value),
 		"%v":   fmt.Sprintf("%v", value),
 		"%+v":  fmt.Sprintf("%+v", holder),
 		"%#v":  fmt.Sprintf("%#v", holder),
