@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/hamba/avro/v2"
+
+	"github.com/lsst-sqre/squarebot/pkg/schema"
 )
 
 // compatibilityLevel is one of Confluent's subject compatibility levels.
@@ -35,76 +37,15 @@ func parseLevel(name string) (compatibilityLevel, bool) {
 	return "", false
 }
 
-// checksBackward reports whether the level requires the new schema to read
-// data written with earlier versions.
-func (l compatibilityLevel) checksBackward() bool {
-	switch l {
-	case levelBackward, levelBackwardTransitive, levelFull, levelFullTransitive:
-		return true
-	}
-	return false
-}
-
-// checksForward reports whether the level requires earlier versions to read
-// data written with the new schema.
-func (l compatibilityLevel) checksForward() bool {
-	switch l {
-	case levelForward, levelForwardTransitive, levelFull, levelFullTransitive:
-		return true
-	}
-	return false
-}
-
-// transitive reports whether the level checks every live version rather
-// than only the latest one.
-func (l compatibilityLevel) transitive() bool {
-	switch l {
-	case levelBackwardTransitive, levelForwardTransitive, levelFullTransitive:
-		return true
-	}
-	return false
-}
-
-// findIncompatibilities checks candidate against the last of versions, or
-// against all of them for a transitive level, and returns one message per
-// failed check. An empty result means that the candidate is compatible. The
-// versions must be in ascending order.
+// findIncompatibilities checks candidate against versions, which must be
+// in ascending order, and returns one message per failed check. An empty
+// result means that the candidate is compatible.
 func findIncompatibilities(level compatibilityLevel, candidate avro.Schema, versions []*version) []string {
-	if len(versions) == 0 || level == levelNone {
-		return nil
+	previous := make([]schema.Version, len(versions))
+	for i, v := range versions {
+		previous[i] = schema.Version{Number: v.number, Schema: v.schema.parsed}
 	}
-	if !level.transitive() {
-		versions = versions[len(versions)-1:]
-	}
-
-	var messages []string
-	for _, v := range versions {
-		old := v.schema.parsed
-		if level.checksBackward() {
-			if err := checkReadable(candidate, old); err != nil {
-				messages = append(messages, fmt.Sprintf(
-					"the new schema cannot read data written with version %d: %v", v.number, err))
-			}
-		}
-		if level.checksForward() {
-			if err := checkReadable(old, candidate); err != nil {
-				messages = append(messages, fmt.Sprintf(
-					"version %d cannot read data written with the new schema: %v", v.number, err))
-			}
-		}
-	}
-	return messages
-}
-
-// checkReadable returns an error when data written with writer cannot be
-// read with reader.
-//
-// Each call uses a new avro.SchemaCompatibility because hamba/avro v2.31.0
-// caches results by the schemas' parsing canonical form fingerprints. That
-// form drops field defaults, so a shared checker would reuse a verdict for a
-// schema that differs only in a default.
-func checkReadable(reader, writer avro.Schema) error {
-	return avro.NewSchemaCompatibility().Compatible(reader, writer)
+	return schema.Incompatibilities(string(level), candidate, previous)
 }
 
 // compactSchema removes insignificant whitespace from a schema's JSON text.
