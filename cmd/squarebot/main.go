@@ -67,6 +67,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newServeCommand(stderr),
 		newDevCommand(stdout, stderr),
 		newSendCommand(stdout),
+		newSchemasCommand(stdout),
 		newVersionCommand(stdout),
 	)
 	return root

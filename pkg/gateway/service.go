@@ -2,22 +2,18 @@ package gateway
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/http"
-	"os"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/riferrei/srclient"
 
 	"github.com/lsst-sqre/squarebot/pkg/kafka"
 	"github.com/lsst-sqre/squarebot/pkg/route"
@@ -177,7 +173,13 @@ func serve(server *http.Server, listener net.Listener) error {
 // backoff while the registry or the brokers cannot be reached.
 func (s *Service) start(ctx context.Context) error {
 	producer := s.producer.Load()
-	client, err := newRegistryClient(s.config.Registry)
+	client, err := schema.NewClient(schema.ClientConfig{
+		URL:      s.config.Registry.URL,
+		Username: s.config.Registry.Username,
+		Password: s.config.Registry.Password,
+		CAFile:   s.config.Registry.CAFile,
+		Timeout:  s.config.Registry.Timeout,
+	})
 	if err != nil {
 		return err
 	}
@@ -285,28 +287,4 @@ func (s *Service) adminHandler() http.Handler {
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
 	return mux
-}
-
-// newRegistryClient builds the srclient client with the configured
-// timeout, CA and credentials.
-func newRegistryClient(config RegistryConfig) (*srclient.SchemaRegistryClient, error) {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	if config.CAFile != "" {
-		pem, err := os.ReadFile(config.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("registry.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("registry.ca_file: %s holds no PEM certificate", config.CAFile)
-		}
-		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	client := srclient.NewSchemaRegistryClient(config.URL,
-		srclient.WithClient(&http.Client{Timeout: config.Timeout, Transport: transport}))
-	client.CodecCreationEnabled(false)
-	if config.Username != "" {
-		client.SetCredentials(config.Username, config.Password.Reveal())
-	}
-	return client, nil
 }
