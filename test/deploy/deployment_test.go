@@ -1,11 +1,15 @@
 package deploy_test
 
 import (
+	"fmt"
 	"maps"
+	"os"
 	"path"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
@@ -13,10 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"sigs.k8s.io/yaml"
 )
-
-// drainSeconds is the time squarebot takes after SIGTERM to drain requests
-// and flush the Kafka producer.
-const drainSeconds = 10
 
 // squarebotConfig mirrors the configuration file that squarebot reads. It is
 // decoded strictly, so a key that squarebot does not define fails the test.
@@ -53,7 +53,8 @@ type squarebotConfig struct {
 		Compatibility   string `json:"compatibility"`
 		RegisterSchemas *bool  `json:"register_schemas"`
 	} `json:"registry"`
-	Topics struct {
+	ShutdownTimeout string `json:"shutdown_timeout"`
+	Topics          struct {
 		AppMention     string `json:"app_mention"`
 		MessageChannel string `json:"message_channel"`
 		MessageGroup   string `json:"message_group"`
@@ -77,6 +78,30 @@ func readConfig(t *testing.T, r rendered) squarebotConfig {
 		t.Fatalf("decoding config.yaml strictly: %v\n%s", err, text)
 	}
 	return config
+}
+
+// configSettings returns the settings of config.yaml in the rendered
+// ConfigMap by dotted key, such as kafka.client_id.
+func configSettings(t *testing.T, r rendered) map[string]any {
+	t.Helper()
+
+	var tree map[string]any
+	if err := yaml.Unmarshal([]byte(only[*corev1.ConfigMap](t, r).Data["config.yaml"]), &tree); err != nil {
+		t.Fatalf("decoding config.yaml: %v", err)
+	}
+	settings := map[string]any{}
+	var flatten func(prefix string, node map[string]any)
+	flatten = func(prefix string, node map[string]any) {
+		for key, value := range node {
+			if child, ok := value.(map[string]any); ok {
+				flatten(prefix+key+".", child)
+				continue
+			}
+			settings[prefix+key] = value
+		}
+	}
+	flatten("", tree)
+	return settings
 }
 
 // secretFile returns the Secret name and key that back the file at filePath
@@ -173,28 +198,28 @@ func TestDeploymentSecurityContext(t *testing.T) {
 				t.Fatalf("pod security context %v, container security context %v: both must be set", podSecurity, security)
 			}
 			if podSecurity.RunAsNonRoot == nil || !*podSecurity.RunAsNonRoot {
-				t.Errorf("pod runAsNonRoot = %v, expected true", podSecurity.RunAsNonRoot)
+				t.Errorf("pod runAsNonRoot = %v, expected true", deref(podSecurity.RunAsNonRoot))
 			}
 			if podSecurity.RunAsUser == nil || *podSecurity.RunAsUser != 65532 {
-				t.Errorf("pod runAsUser = %v, expected 65532", podSecurity.RunAsUser)
+				t.Errorf("pod runAsUser = %v, expected 65532", deref(podSecurity.RunAsUser))
 			}
 			if podSecurity.SeccompProfile == nil || podSecurity.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
 				t.Errorf("pod seccompProfile = %v, expected RuntimeDefault", podSecurity.SeccompProfile)
 			}
 			if security.RunAsNonRoot == nil || !*security.RunAsNonRoot {
-				t.Errorf("container runAsNonRoot = %v, expected true", security.RunAsNonRoot)
+				t.Errorf("container runAsNonRoot = %v, expected true", deref(security.RunAsNonRoot))
 			}
 			if security.RunAsUser == nil || *security.RunAsUser != 65532 {
-				t.Errorf("container runAsUser = %v, expected 65532", security.RunAsUser)
+				t.Errorf("container runAsUser = %v, expected 65532", deref(security.RunAsUser))
 			}
 			if security.ReadOnlyRootFilesystem == nil || !*security.ReadOnlyRootFilesystem {
-				t.Errorf("readOnlyRootFilesystem = %v, expected true", security.ReadOnlyRootFilesystem)
+				t.Errorf("readOnlyRootFilesystem = %v, expected true", deref(security.ReadOnlyRootFilesystem))
 			}
 			if security.AllowPrivilegeEscalation == nil || *security.AllowPrivilegeEscalation {
-				t.Errorf("allowPrivilegeEscalation = %v, expected false", security.AllowPrivilegeEscalation)
+				t.Errorf("allowPrivilegeEscalation = %v, expected false", deref(security.AllowPrivilegeEscalation))
 			}
 			if security.Privileged == nil || *security.Privileged {
-				t.Errorf("privileged = %v, expected false", security.Privileged)
+				t.Errorf("privileged = %v, expected false", deref(security.Privileged))
 			}
 			if security.Capabilities == nil || !slices.Equal(security.Capabilities.Drop, []corev1.Capability{"ALL"}) {
 				t.Errorf("capabilities = %v, expected drop [ALL]", security.Capabilities)
@@ -206,14 +231,14 @@ func TestDeploymentSecurityContext(t *testing.T) {
 				t.Errorf("container seccompProfile = %v, expected RuntimeDefault", security.SeccompProfile)
 			}
 			if pod.AutomountServiceAccountToken == nil || *pod.AutomountServiceAccountToken {
-				t.Errorf("automountServiceAccountToken = %v, expected false", pod.AutomountServiceAccountToken)
+				t.Errorf("automountServiceAccountToken = %v, expected false", deref(pod.AutomountServiceAccountToken))
 			}
 			if pod.EnableServiceLinks == nil || *pod.EnableServiceLinks {
-				t.Errorf("enableServiceLinks = %v, expected false", pod.EnableServiceLinks)
+				t.Errorf("enableServiceLinks = %v, expected false", deref(pod.EnableServiceLinks))
 			}
 			for _, volume := range pod.Volumes {
 				if volume.Secret != nil && (volume.Secret.DefaultMode == nil || *volume.Secret.DefaultMode != 0o440) {
-					t.Errorf("Secret volume %s has defaultMode %v, expected 0440", volume.Name, volume.Secret.DefaultMode)
+					t.Errorf("Secret volume %s has defaultMode %s, expected 0440", volume.Name, octal(volume.Secret.DefaultMode))
 				}
 			}
 		})
@@ -261,9 +286,15 @@ func TestDeploymentProbes(t *testing.T) {
 }
 
 func TestDeploymentShutdown(t *testing.T) {
-	deploy := only[*appsv1.Deployment](t, render(t, valueSets["default"]))
+	r := render(t, valueSets["default"])
+	deploy := only[*appsv1.Deployment](t, r)
 	c := container(t, deploy)
 	grace := deploy.Spec.Template.Spec.TerminationGracePeriodSeconds
+	shutdown, err := time.ParseDuration(readConfig(t, r).ShutdownTimeout)
+	if err != nil {
+		t.Fatalf("shutdown_timeout: %v", err)
+	}
+	drainSeconds := int64(shutdown / time.Second)
 
 	if c.Lifecycle == nil || c.Lifecycle.PreStop == nil || c.Lifecycle.PreStop.Sleep == nil {
 		t.Fatalf("preStop = %+v, expected a sleep handler", c.Lifecycle)
@@ -275,18 +306,21 @@ func TestDeploymentShutdown(t *testing.T) {
 	if preStop.Sleep.Seconds != 5 {
 		t.Errorf("preStop sleep = %d s, expected 5 s", preStop.Sleep.Seconds)
 	}
+	if drainSeconds != 10 {
+		t.Errorf("shutdown_timeout = %s, expected 10s", shutdown)
+	}
 	if grace == nil || *grace < preStop.Sleep.Seconds+drainSeconds {
-		t.Errorf("terminationGracePeriodSeconds = %v, expected at least preStop %d s + drain %d s", grace, preStop.Sleep.Seconds, drainSeconds)
+		t.Errorf("terminationGracePeriodSeconds = %v, expected at least preStop %d s + shutdown %d s", deref(grace), preStop.Sleep.Seconds, drainSeconds)
 	}
 }
 
 func TestDeploymentRejectsShortGracePeriod(t *testing.T) {
-	_, err := renderValues("preStopSleepSeconds: 10\nterminationGracePeriodSeconds: 20\n", false)
+	_, err := renderValues("preStopSleepSeconds: 10\nshutdownTimeoutSeconds: 20\nterminationGracePeriodSeconds: 30\n", false)
 
 	if err == nil {
-		t.Fatal("rendered a grace period shorter than preStop + drain")
+		t.Fatal("rendered a grace period shorter than preStop + shutdown")
 	}
-	if !strings.Contains(err.Error(), "terminationGracePeriodSeconds (20) must be at least preStopSleepSeconds + 15 (25)") {
+	if !strings.Contains(err.Error(), "terminationGracePeriodSeconds (30) must be at least preStopSleepSeconds + shutdownTimeoutSeconds + 5 (35)") {
 		t.Errorf("error %q does not name the values and the minimum", err)
 	}
 }
@@ -312,7 +346,7 @@ func TestDeploymentCommandAndPorts(t *testing.T) {
 		t.Errorf("container ports = %v, expected http 8080 and admin 9090", ports)
 	}
 	if deploy.Spec.Replicas == nil || *deploy.Spec.Replicas != 2 {
-		t.Errorf("replicas = %v, expected 2", deploy.Spec.Replicas)
+		t.Errorf("replicas = %v, expected 2", deref(deploy.Spec.Replicas))
 	}
 	for _, resource := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		if _, ok := c.Resources.Requests[resource]; !ok {
@@ -410,11 +444,14 @@ func TestConfigDefaults(t *testing.T) {
 	if config.Registry.Compatibility != "FORWARD_TRANSITIVE" || config.Registry.RegisterSchemas == nil || !*config.Registry.RegisterSchemas {
 		t.Errorf("registry = %+v, expected FORWARD_TRANSITIVE and register_schemas true", config.Registry)
 	}
+	if config.ShutdownTimeout != "10s" {
+		t.Errorf("shutdown_timeout = %q, expected 10s", config.ShutdownTimeout)
+	}
 	if config.Topics.AppMention != "lsst.square-events.squarebot.slack.app.mention" {
-		t.Errorf("app_mention topic = %q", config.Topics.AppMention)
+		t.Errorf("app_mention topic = %q, expected the default", config.Topics.AppMention)
 	}
 	if config.Topics.Interaction != "lsst.square-events.squarebot.slack.interaction" {
-		t.Errorf("interaction topic = %q", config.Topics.Interaction)
+		t.Errorf("interaction topic = %q, expected the default", config.Topics.Interaction)
 	}
 }
 
@@ -461,7 +498,7 @@ func TestKafkaSASLSCRAM(t *testing.T) {
 		t.Errorf("sasl_username = %q, expected squarebot-producer", config.Kafka.SASLUsername)
 	}
 	if config.Kafka.BootstrapServers != "kafka-0.kafka.squarebot.test:9094,kafka-1.kafka.squarebot.test:9094" {
-		t.Errorf("bootstrap_servers = %q", config.Kafka.BootstrapServers)
+		t.Errorf("bootstrap_servers = %q, expected the two brokers of the values", config.Kafka.BootstrapServers)
 	}
 	assertSecretFile(t, deploy, "sasl_password_file", config.Kafka.SASLPasswordFile, "kafka-sasl", "sasl-password")
 	assertSecretFile(t, deploy, "tls_ca_file", config.Kafka.TLSCAFile, "kafka-cluster-ca", "cluster-ca.pem")
@@ -546,10 +583,10 @@ func TestPodDisruptionBudget(t *testing.T) {
 			deploy := only[*appsv1.Deployment](t, r)
 
 			if !equalIntOrString(pdb.Spec.MaxUnavailable, tt.wantMaxUnavailable) {
-				t.Errorf("maxUnavailable = %v, expected %v", pdb.Spec.MaxUnavailable, tt.wantMaxUnavailable)
+				t.Errorf("maxUnavailable = %v, expected %v", deref(pdb.Spec.MaxUnavailable), deref(tt.wantMaxUnavailable))
 			}
 			if !equalIntOrString(pdb.Spec.MinAvailable, tt.wantMinAvailable) {
-				t.Errorf("minAvailable = %v, expected %v", pdb.Spec.MinAvailable, tt.wantMinAvailable)
+				t.Errorf("minAvailable = %v, expected %v", deref(pdb.Spec.MinAvailable), deref(tt.wantMinAvailable))
 			}
 			if !maps.Equal(pdb.Spec.Selector.MatchLabels, deploy.Spec.Selector.MatchLabels) {
 				t.Errorf("PodDisruptionBudget selector %v, expected the Deployment selector %v", pdb.Spec.Selector.MatchLabels, deploy.Spec.Selector.MatchLabels)
@@ -567,4 +604,88 @@ func equalIntOrString(a, b *intstr.IntOrString) bool {
 
 func ptr[T any](v T) *T {
 	return &v
+}
+
+// deref formats the value behind p, or "unset" for nil, for test messages.
+func deref[T any](p *T) string {
+	if p == nil {
+		return "unset"
+	}
+	return fmt.Sprint(*p)
+}
+
+func octal(p *int32) string {
+	if p == nil {
+		return "unset"
+	}
+	return fmt.Sprintf("%#o", *p)
+}
+
+func TestImageDigestReplacesTag(t *testing.T) {
+	digest := "sha256:" + strings.Repeat("ab", 32)
+	values := "image:\n  tag: 9.9.9\n  digest: " + digest + "\n"
+
+	deploy := only[*appsv1.Deployment](t, render(t, values))
+
+	if got, want := container(t, deploy).Image, "ghcr.io/lsst-sqre/squarebot@"+digest; got != want {
+		t.Errorf("image = %q, expected %q", got, want)
+	}
+	if got := deploy.Labels["app.kubernetes.io/version"]; got != "9.9.9" {
+		t.Errorf("version label = %q, expected the tag 9.9.9", got)
+	}
+}
+
+func TestNotesWarnAboutRequiredValues(t *testing.T) {
+	tests := []struct {
+		name        string
+		values      string
+		wantWarning []string
+	}{
+		{"defaults", "", []string{"kafka.bootstrapServers is empty", "registry.url is empty"}},
+		{"registry missing", "kafka:\n  bootstrapServers: kafka.squarebot.test:9092\n", []string{"registry.url is empty"}},
+		{"both set", valueSets["mtls"], nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			notes := render(t, tt.values).files["squarebot/templates/NOTES.txt"]
+			var warnings []string
+			for _, line := range strings.Split(notes, "\n") {
+				if warning, ok := strings.CutPrefix(line, "WARNING: "); ok {
+					warning, _, _ = strings.Cut(warning, ". ")
+					warnings = append(warnings, warning)
+				}
+			}
+
+			if !slices.Equal(warnings, tt.wantWarning) {
+				t.Errorf("NOTES.txt warns %q, expected %q", warnings, tt.wantWarning)
+			}
+		})
+	}
+}
+
+// settingsDoc is the configuration reference that cmd/squarebot generates
+// from its list of settings. squarebot rejects a config file key that is
+// not in that list.
+const settingsDoc = "../../docs/configuration.md"
+
+func TestConfigKeysAreSquarebotSettings(t *testing.T) {
+	doc, err := os.ReadFile(settingsDoc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known := map[string]bool{}
+	for _, match := range regexp.MustCompile("(?m)^\\| `([a-z0-9_.]+)` \\|").FindAllStringSubmatch(string(doc), -1) {
+		known[match[1]] = true
+	}
+	if len(known) == 0 {
+		t.Fatalf("found no settings in %s", settingsDoc)
+	}
+
+	for _, name := range slices.Sorted(maps.Keys(valueSets)) {
+		for key := range configSettings(t, render(t, valueSets[name])) {
+			if !known[key] {
+				t.Errorf("%s: config.yaml sets %s, which %s does not list", name, key, settingsDoc)
+			}
+		}
+	}
 }

@@ -21,7 +21,7 @@ func TestIngressRoutesSlackPaths(t *testing.T) {
 		t.Errorf("path_prefix = %q, expected /squarebot", config.HTTP.PathPrefix)
 	}
 	if ingress.Spec.IngressClassName == nil || *ingress.Spec.IngressClassName != "nginx" {
-		t.Errorf("ingressClassName = %v, expected nginx", ingress.Spec.IngressClassName)
+		t.Errorf("ingressClassName = %v, expected nginx", deref(ingress.Spec.IngressClassName))
 	}
 	if len(ingress.Spec.TLS) != 1 || ingress.Spec.TLS[0].SecretName != "slack-squarebot-test-tls" {
 		t.Errorf("tls = %+v, expected the slack-squarebot-test-tls Secret", ingress.Spec.TLS)
@@ -38,7 +38,7 @@ func TestIngressRoutesSlackPaths(t *testing.T) {
 	}
 	p := rule.HTTP.Paths[0]
 	if p.Path != "/squarebot/slack" || p.PathType == nil || *p.PathType != networkingv1.PathTypePrefix {
-		t.Errorf("path %q type %v, expected prefix /squarebot/slack", p.Path, p.PathType)
+		t.Errorf("path %q type %v, expected prefix /squarebot/slack", p.Path, deref(p.PathType))
 	}
 	if p.Backend.Service == nil || p.Backend.Service.Name != fullname || p.Backend.Service.Port.Name != "http" {
 		t.Errorf("backend %+v, expected Service %s port http", p.Backend, fullname)
@@ -85,7 +85,7 @@ func TestAutoscaling(t *testing.T) {
 		t.Errorf("scaleTargetRef = %+v, expected Deployment %s", ref, deploy.Name)
 	}
 	if hpa.Spec.MinReplicas == nil || *hpa.Spec.MinReplicas != 3 || hpa.Spec.MaxReplicas != 9 {
-		t.Errorf("replicas %v to %d, expected 3 to 9", hpa.Spec.MinReplicas, hpa.Spec.MaxReplicas)
+		t.Errorf("replicas %v to %d, expected 3 to 9", deref(hpa.Spec.MinReplicas), hpa.Spec.MaxReplicas)
 	}
 	if !maps.Equal(targets, map[corev1.ResourceName]int32{corev1.ResourceCPU: 60, corev1.ResourceMemory: 80}) {
 		t.Errorf("targets = %v, expected cpu 60 and memory 80", targets)
