@@ -71,7 +71,8 @@ func New(config Config, logger *slog.Logger) (*Service, error) {
 		pipeline:     &s.pipelineSet,
 	}
 
-	producer, err := kafka.NewProducer(config.Kafka, logger.With("component", "kafka"))
+	stats := newKafkaStats(s.registry)
+	producer, err := kafka.NewProducer(config.Kafka, logger.With("component", "kafka"), kafka.WithStatsHandler(stats.observe))
 	if err != nil {
 		return nil, err
 	}

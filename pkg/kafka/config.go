@@ -67,6 +67,9 @@ type Config struct {
 	// (queue.buffering.max.messages). A full queue fails a publish at once.
 	// Default 100000.
 	QueueMaxMessages int
+	// StatisticsInterval is how often librdkafka reports statistics to the
+	// stats handler (statistics.interval.ms); 0 takes the default of 15 s.
+	StatisticsInterval time.Duration
 	// Debug sets librdkafka's debug contexts, such as "broker,msg"; empty
 	// disables debug logs.
 	Debug string
@@ -97,6 +100,9 @@ func (c *Config) Defaults() {
 	}
 	if c.QueueMaxMessages == 0 {
 		c.QueueMaxMessages = 100000
+	}
+	if c.StatisticsInterval == 0 {
+		c.StatisticsInterval = 15 * time.Second
 	}
 }
 
@@ -182,7 +188,7 @@ func (c *Config) ConfigMap() *ckafka.ConfigMap {
 		"security.protocol":            strings.ToLower(c.SecurityProtocol),
 		"go.delivery.reports":          true,
 		"go.logs.channel.enable":       true,
-		"statistics.interval.ms":       15000,
+		"statistics.interval.ms":       int(c.StatisticsInterval / time.Millisecond),
 	}
 	if c.usesSASL() {
 		settings["sasl.mechanisms"] = c.SASLMechanism
