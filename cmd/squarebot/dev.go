@@ -120,4 +120,3 @@ func randomSecret() (string, error) {
 	}
 	return hex.EncodeToString(bytes[:]), nil
 }
-

@@ -78,6 +78,8 @@ var settings = []setting{
 	{"topics.message_im", route.DefaultMessageIMTopic, "Topic of direct messages."},
 	{"topics.message_mpim", route.DefaultMessageMPIMTopic, "Topic of multi-person direct messages."},
 	{"topics.interaction", route.DefaultInteractionTopic, "Topic of every interaction payload."},
+	{"dedup.window", 10 * time.Minute, "How long the event id of a delivered event is kept, so a Slack retry of it is answered 200 without a second record. Per replica. 0 disables."},
+	{"dedup.max_events", 100000, "Most event ids kept for deduplication; the oldest is dropped when full (about 100 bytes each)."},
 	{"shutdown_timeout", 10 * time.Second, "Budget for draining requests and flushing the producer after SIGTERM."},
 }
 
@@ -198,6 +200,8 @@ func loadConfig(v *viper.Viper) (gateway.Config, error) {
 		Interaction:    v.GetString("topics.interaction"),
 	}
 	config.ShutdownTimeout = duration("shutdown_timeout")
+	config.DedupWindow = duration("dedup.window")
+	config.DedupMaxEvents = v.GetInt("dedup.max_events")
 	return config, errors.Join(problems...)
 }
 

@@ -28,6 +28,14 @@ type Config struct {
 	AckTimeout time.Duration
 	Registry   RegistryConfig
 	Topics     route.Topics
+	// DedupWindow is how long the event id of a delivered event is kept,
+	// so that a Slack retry of it is answered 200 without a second record.
+	// Slack retries up to about 5 minutes after the first attempt. 0
+	// disables deduplication. Default 10 minutes.
+	DedupWindow time.Duration
+	// DedupMaxEvents bounds the event ids kept; when full, the oldest is
+	// dropped. Default 100000, about 10 MiB.
+	DedupMaxEvents int
 	// ShutdownTimeout bounds the drain of in-flight requests and the
 	// producer flush after a stop signal. Default 10 s.
 	ShutdownTimeout time.Duration
@@ -105,6 +113,8 @@ func DefaultConfig() Config {
 		Registry:        RegistryConfig{Compatibility: "FORWARD_TRANSITIVE", RegisterSchemas: true, Timeout: 10 * time.Second},
 		Topics:          route.DefaultTopics(),
 		ShutdownTimeout: 10 * time.Second,
+		DedupWindow:     10 * time.Minute,
+		DedupMaxEvents:  100000,
 	}
 }
 
@@ -138,6 +148,12 @@ func (c *Config) Validate() error {
 		add("http.addr and admin.addr are both %q: give the admin listener its own port", c.Admin.Addr)
 	}
 	problems = append(problems, validateTopics(c.Topics)...)
+	if c.DedupWindow < 0 {
+		add("dedup.window: %s must not be negative; 0 disables deduplication", c.DedupWindow)
+	}
+	if c.DedupWindow > 0 && c.DedupMaxEvents < 1 {
+		add("dedup.max_events: %d must be at least 1 while dedup.window is set", c.DedupMaxEvents)
+	}
 	if c.ShutdownTimeout <= 0 {
 		add("shutdown_timeout: %s must be positive", c.ShutdownTimeout)
 	}

@@ -30,6 +30,7 @@ var (
 	errNoPayload    = &requestError{http.StatusBadRequest, "missing_payload", "form field payload is missing"}
 	errBadPayload   = &requestError{http.StatusBadRequest, "invalid_payload", "form field payload is not a valid Slack interaction"}
 	errBadForm      = &requestError{http.StatusBadRequest, "invalid_form", "request body is not a valid form"}
+	errNotUTF8      = &requestError{http.StatusBadRequest, "invalid_utf8", "request body is not valid UTF-8"}
 )
 
 // classifyInteractionError maps a ParseInteractionForm error to its

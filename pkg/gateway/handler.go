@@ -1,13 +1,16 @@
 package gateway
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
+	"net/url"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
 
@@ -34,6 +37,7 @@ type handler struct {
 	metrics      *metrics
 	maxBodyBytes int64
 	ackTimeout   time.Duration
+	delivered    *deliveredEvents
 }
 
 // event serves POST /slack/event.
@@ -65,6 +69,12 @@ func (h *handler) event(c echo.Context) error {
 	case route.Unrouted:
 		h.logger.Debug("event has no route", "event_type", decision.EventType, "event_id", envelope.EventID)
 		h.ignored(c, "unrouted", decision.EventType)
+		return h.respondEmpty(c, "event")
+	}
+	if h.delivered.contains(envelope.EventID) {
+		h.metrics.duplicates.Inc()
+		h.logger.Debug("event already delivered; not publishing it again",
+			"event_id", envelope.EventID, "retry_num", request.Header.Get("X-Slack-Retry-Num"))
 		return h.respondEmpty(c, "event")
 	}
 	return h.publish(c, "event", decision.Record, receivedAt, envelope.EventID)
@@ -106,12 +116,23 @@ func (h *handler) readVerified(c echo.Context, endpoint string) ([]byte, error) 
 		}
 		return nil, h.reject(c, endpoint, errReadBody)
 	}
+	if isSSLCheck(request, body) {
+		h.logger.Debug("answered Slack's ssl_check", "endpoint", endpoint)
+		h.metrics.ignoredEvents.WithLabelValues("ssl_check", "ssl_check").Inc()
+		if err := h.respondEmpty(c, endpoint); err != nil {
+			return nil, err
+		}
+		return nil, errResponded
+	}
 	if err := h.verifier.Verify(request.Header, body); err != nil {
 		reason := slack.Reason(err)
 		h.metrics.signatureFailures.WithLabelValues(reason).Inc()
 		h.logger.Warn("rejected request with an invalid Slack signature",
 			"endpoint", endpoint, "reason", reason, "remote_addr", request.RemoteAddr)
 		return nil, h.respond(c, endpoint, http.StatusUnauthorized, map[string]string{"error": "invalid signature"})
+	}
+	if !utf8.Valid(body) {
+		return nil, h.reject(c, endpoint, errNotUTF8)
 	}
 	return body, nil
 }
@@ -151,6 +172,7 @@ func (h *handler) publish(c echo.Context, endpoint string, record route.Record, 
 		c.Response().Header().Set("Retry-After", "1")
 		return h.respond(c, endpoint, http.StatusServiceUnavailable, map[string]string{"error": "temporarily unavailable"})
 	}
+	h.delivered.add(eventID)
 	h.metrics.published.WithLabelValues(record.Topic).Inc()
 	h.metrics.publishDuration.WithLabelValues(record.Topic).Observe(time.Since(receivedAt).Seconds())
 	h.logger.Debug("published record", "topic", record.Topic, "event_id", eventID)
@@ -181,6 +203,22 @@ func (h *handler) respond(c echo.Context, endpoint string, status int, body map[
 func (h *handler) respondEmpty(c echo.Context, endpoint string) error {
 	h.metrics.requests.WithLabelValues(endpoint, statusLabel(http.StatusOK)).Inc()
 	return c.NoContent(http.StatusOK)
+}
+
+// isSSLCheck reports whether the request is Slack's certificate check: a
+// form post whose ssl_check field is exactly "1". Slack sends it without
+// signature headers, so it is recognised before verification, and it never
+// publishes anything, whatever else the form carries.
+func isSSLCheck(request *http.Request, body []byte) bool {
+	if !hasMediaType(request, "application/x-www-form-urlencoded") || !bytes.Contains(body, []byte("ssl_check=")) {
+		return false
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil {
+		return false
+	}
+	values := form["ssl_check"]
+	return len(values) == 1 && values[0] == "1"
 }
 
 // hasMediaType reports whether the request's Content-Type is want, with

@@ -17,6 +17,7 @@ type metrics struct {
 	deliveryFailures  *prometheus.CounterVec
 	ignoredEvents     *prometheus.CounterVec
 	inFlight          prometheus.Gauge
+	duplicates        prometheus.Counter
 	eventTypes        *labelSet
 }
 
@@ -49,16 +50,20 @@ func newMetrics(registerer prometheus.Registerer) *metrics {
 		}, []string{"class"}),
 		ignoredEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "squarebot_events_ignored_total",
-			Help: "Valid requests answered without publishing, by outcome (url_verification, rate_limited, unrouted) and event type.",
+			Help: "Valid requests answered without publishing, by outcome (url_verification, rate_limited, unrouted, ssl_check) and event type.",
 		}, []string{"outcome", "type"}),
 		inFlight: prometheus.NewGauge(prometheus.GaugeOpts{
 			Name: "squarebot_http_requests_in_flight",
 			Help: "Slack requests being handled now.",
 		}),
+		duplicates: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "squarebot_duplicate_events_total",
+			Help: "Events answered 200 without publishing because their event id was delivered within the deduplication window.",
+		}),
 		eventTypes: newLabelSet(maxEventTypeLabels),
 	}
 	registerer.MustRegister(m.requests, m.signatureFailures, m.badRequests, m.published,
-		m.publishDuration, m.deliveryFailures, m.ignoredEvents, m.inFlight)
+		m.publishDuration, m.deliveryFailures, m.ignoredEvents, m.inFlight, m.duplicates)
 	return m
 }
 

@@ -70,6 +70,9 @@ func New(config Config, logger *slog.Logger) (*Service, error) {
 		ackTimeout:   config.AckTimeout,
 		pipeline:     &s.pipelineSet,
 	}
+	if config.DedupWindow > 0 {
+		s.handler.delivered = newDeliveredEvents(config.DedupWindow, config.DedupMaxEvents)
+	}
 
 	stats := newKafkaStats(s.registry)
 	producer, err := kafka.NewProducer(config.Kafka, logger.With("component", "kafka"), kafka.WithStatsHandler(stats.observe))

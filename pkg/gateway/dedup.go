@@ -1,0 +1,92 @@
+package gateway
+
+import (
+	"sync"
+	"time"
+)
+
+// deliveredEvents remembers the event ids whose records Kafka acknowledged,
+// for a time window and up to a number of ids, so that a Slack retry of an
+// event already stored is answered 200 without publishing it again.
+//
+// It is per process: replicas do not share it, so a retry that reaches
+// another replica is published again, with the same event id.
+type deliveredEvents struct {
+	window time.Duration
+	max    int
+	now    func() time.Time
+
+	mu    sync.Mutex
+	seen  map[string]time.Time
+	queue []deliveredEvent // in insertion order, which is time order
+	head  int
+}
+
+type deliveredEvent struct {
+	id string
+	at time.Time
+}
+
+func newDeliveredEvents(window time.Duration, max int) *deliveredEvents {
+	return &deliveredEvents{window: window, max: max, now: time.Now, seen: make(map[string]time.Time)}
+}
+
+// contains reports whether id was delivered within the window.
+func (d *deliveredEvents) contains(id string) bool {
+	if d == nil || id == "" {
+		return false
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	at, ok := d.seen[id]
+	return ok && d.now().Sub(at) < d.window
+}
+
+// add records id as delivered now, evicting expired ids and, when full,
+// the oldest one.
+func (d *deliveredEvents) add(id string) {
+	if d == nil || id == "" {
+		return
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	d.expire(now)
+	if _, ok := d.seen[id]; ok {
+		return
+	}
+	if len(d.seen) >= d.max {
+		d.evictOldest()
+	}
+	d.seen[id] = now
+	d.queue = append(d.queue, deliveredEvent{id: id, at: now})
+}
+
+// expire drops the ids older than the window from the front of the queue.
+func (d *deliveredEvents) expire(now time.Time) {
+	for d.head < len(d.queue) && now.Sub(d.queue[d.head].at) >= d.window {
+		d.evictOldest()
+	}
+}
+
+func (d *deliveredEvents) evictOldest() {
+	if d.head >= len(d.queue) {
+		return
+	}
+	delete(d.seen, d.queue[d.head].id)
+	d.queue[d.head] = deliveredEvent{}
+	d.head++
+	// Compact once the consumed front is half the slice, so memory stays
+	// proportional to the ids kept.
+	if d.head > len(d.queue)/2 && d.head > 1024 {
+		d.queue = append(d.queue[:0:0], d.queue[d.head:]...)
+		d.head = 0
+	}
+}
+
+// size returns the number of ids kept.
+func (d *deliveredEvents) size() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return len(d.seen)
+}
