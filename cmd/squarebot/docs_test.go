@@ -40,3 +40,25 @@ func TestSettingsHaveDescriptions(t *testing.T) {
 		seen[s.key] = true
 	}
 }
+
+func TestSchemaReferenceCurrent(t *testing.T) {
+	path := filepath.Join("..", "..", "docs", "schema-reference.md")
+	want, err := schemaReference()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if *update {
+		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	if string(got) != want {
+		t.Error("docs/schema-reference.md is stale; run go run ./cmd/squarebot schemas reference > docs/schema-reference.md")
+	}
+}

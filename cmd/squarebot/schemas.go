@@ -33,6 +33,7 @@ func newSchemasCommand(stdout io.Writer) *cobra.Command {
 	persistent.StringVar(&flags.configFile, "config", "", "YAML configuration file, as for serve")
 	persistent.StringVar(&flags.registryURL, "registry-url", "", "schema registry base URL (default: registry.url)")
 	command.AddCommand(
+		newReferenceCommand(stdout),
 		&cobra.Command{
 			Use:   "list",
 			Short: "Print each subject with its schema file and record name",
