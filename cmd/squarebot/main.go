@@ -68,6 +68,7 @@ func newRootCommand(stdout, stderr io.Writer) *cobra.Command {
 		newDevCommand(stdout, stderr),
 		newSendCommand(stdout),
 		newSchemasCommand(stdout),
+		newTailCommand(stdout, stderr),
 		newVersionCommand(stdout),
 	)
 	return root

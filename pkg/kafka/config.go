@@ -3,6 +3,7 @@ package kafka
 import (
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -110,17 +111,19 @@ func (c *Config) Defaults() {
 // invalid setting by its configuration key.
 func (c *Config) Validate() error {
 	var problems []error
-	if strings.TrimSpace(c.BootstrapServers) == "" {
-		problems = append(problems, errors.New("kafka.bootstrap_servers is missing: set it to host:port[,host:port...]"))
-	}
+	servers := 0
 	for _, server := range strings.Split(c.BootstrapServers, ",") {
 		server = strings.TrimSpace(server)
 		if server == "" {
 			continue
 		}
-		if i := strings.LastIndex(server, ":"); i <= 0 || i == len(server)-1 || strings.Contains(server, "://") {
-			problems = append(problems, fmt.Errorf("kafka.bootstrap_servers: %q is not host:port", server))
+		servers++
+		if err := checkHostPort(server); err != nil {
+			problems = append(problems, fmt.Errorf("kafka.bootstrap_servers: %w", err))
 		}
+	}
+	if servers == 0 {
+		problems = append(problems, errors.New("kafka.bootstrap_servers is missing: set it to host:port[,host:port...]"))
 	}
 	protocols := []string{ProtocolPlaintext, ProtocolSSL, ProtocolSASLPlaintext, ProtocolSASLSSL}
 	if !slices.Contains(protocols, c.SecurityProtocol) {
@@ -156,10 +159,26 @@ func (c *Config) Validate() error {
 	if c.Linger < 0 || c.Linger > 5*time.Second {
 		problems = append(problems, fmt.Errorf("kafka.linger: %s is outside 0 to 5s", c.Linger))
 	}
+	if c.StatisticsInterval < 0 {
+		problems = append(problems, fmt.Errorf("kafka.statistics_interval: %s must not be negative", c.StatisticsInterval))
+	}
 	if c.DeliveryTimeout < time.Second {
 		problems = append(problems, fmt.Errorf("kafka.delivery_timeout: %s is below 1s", c.DeliveryTimeout))
 	}
 	return errors.Join(problems...)
+}
+
+// checkHostPort accepts host:port with a port from 1 to 65535.
+func checkHostPort(server string) error {
+	host, portText, err := net.SplitHostPort(server)
+	if err != nil || host == "" || strings.Contains(server, "://") {
+		return fmt.Errorf("%q is not host:port", server)
+	}
+	port, err := strconv.Atoi(portText)
+	if err != nil || port < 1 || port > 65535 {
+		return fmt.Errorf("%q has no port from 1 to 65535", server)
+	}
+	return nil
 }
 
 func (c *Config) usesSASL() bool {
@@ -170,13 +189,13 @@ func (c *Config) usesTLS() bool {
 	return c.SecurityProtocol == ProtocolSSL || c.SecurityProtocol == ProtocolSASLSSL
 }
 
-// ConfigMap turns the configuration into librdkafka settings. It is the
-// only place where librdkafka's keys appear. Idempotence is always on,
-// which implies acks=all, so a retried batch is never written twice.
+// ConfigMap turns the configuration into librdkafka producer settings.
+// With ConsumerConfigMap it is the only place where librdkafka's keys
+// appear. Idempotence is always on, which implies acks=all, so a retried
+// batch is never written twice.
 func (c *Config) ConfigMap() *ckafka.ConfigMap {
-	settings := ckafka.ConfigMap{
-		"bootstrap.servers":            c.BootstrapServers,
-		"client.id":                    c.ClientID,
+	settings := c.connectionSettings()
+	producerSettings := ckafka.ConfigMap{
 		"acks":                         "all",
 		"enable.idempotence":           true,
 		"partitioner":                  "murmur2_random",
@@ -185,10 +204,38 @@ func (c *Config) ConfigMap() *ckafka.ConfigMap {
 		"compression.type":             c.Compression,
 		"message.timeout.ms":           int(c.DeliveryTimeout / time.Millisecond),
 		"queue.buffering.max.messages": c.QueueMaxMessages,
-		"security.protocol":            strings.ToLower(c.SecurityProtocol),
 		"go.delivery.reports":          true,
-		"go.logs.channel.enable":       true,
 		"statistics.interval.ms":       int(c.StatisticsInterval / time.Millisecond),
+	}
+	for key, value := range producerSettings {
+		settings[key] = value
+	}
+	return &settings
+}
+
+// ConsumerConfigMap returns librdkafka consumer settings for reading
+// topics as a member of groupID without committing offsets, starting at
+// the earliest offset when fromBeginning is set and at the end otherwise.
+func (c *Config) ConsumerConfigMap(groupID string, fromBeginning bool) *ckafka.ConfigMap {
+	settings := c.connectionSettings()
+	reset := "latest"
+	if fromBeginning {
+		reset = "earliest"
+	}
+	settings["group.id"] = groupID
+	settings["enable.auto.commit"] = false
+	settings["auto.offset.reset"] = reset
+	return &settings
+}
+
+// connectionSettings returns the broker address, client id, security and
+// logging settings that producers and consumers share.
+func (c *Config) connectionSettings() ckafka.ConfigMap {
+	settings := ckafka.ConfigMap{
+		"bootstrap.servers":      c.BootstrapServers,
+		"client.id":              c.ClientID,
+		"security.protocol":      strings.ToLower(c.SecurityProtocol),
+		"go.logs.channel.enable": true,
 	}
 	if c.usesSASL() {
 		settings["sasl.mechanisms"] = c.SASLMechanism
@@ -205,5 +252,5 @@ func (c *Config) ConfigMap() *ckafka.ConfigMap {
 	if c.Debug != "" {
 		settings["debug"] = c.Debug
 	}
-	return &settings
+	return settings
 }

@@ -44,6 +44,20 @@ type Client struct {
 
 // NewClient returns a Client for config.
 func NewClient(config ClientConfig) (*Client, error) {
+	httpClient, err := HTTPClient(config)
+	if err != nil {
+		return nil, err
+	}
+	client := srclient.NewSchemaRegistryClient(strings.TrimSuffix(config.URL, "/"), srclient.WithClient(httpClient))
+	client.CodecCreationEnabled(false)
+	if config.Username != "" {
+		client.SetCredentials(config.Username, config.Password.Reveal())
+	}
+	return &Client{SchemaRegistryClient: client, config: config, http: httpClient}, nil
+}
+
+// HTTPClient returns an HTTP client with the timeout and CA of config.
+func HTTPClient(config ClientConfig) (*http.Client, error) {
 	if config.Timeout == 0 {
 		config.Timeout = 10 * time.Second
 	}
@@ -59,13 +73,7 @@ func NewClient(config ClientConfig) (*Client, error) {
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
-	httpClient := &http.Client{Timeout: config.Timeout, Transport: transport}
-	client := srclient.NewSchemaRegistryClient(strings.TrimSuffix(config.URL, "/"), srclient.WithClient(httpClient))
-	client.CodecCreationEnabled(false)
-	if config.Username != "" {
-		client.SetCredentials(config.Username, config.Password.Reveal())
-	}
-	return &Client{SchemaRegistryClient: client, config: config, http: httpClient}, nil
+	return &http.Client{Timeout: config.Timeout, Transport: transport}, nil
 }
 
 // Compatibility returns the compatibility level in force for subject: its
