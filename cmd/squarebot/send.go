@@ -53,7 +53,12 @@ func newSendCommand(stdout io.Writer) *cobra.Command {
 func runSend(cmd *cobra.Command, options sendOptions, file string, stdout io.Writer) error {
 	signingSecret := options.secret
 	if signingSecret == "" {
-		signingSecret = strings.TrimSpace(strings.Split(os.Getenv(envName("slack.signing_secrets")), ",")[0])
+		for _, candidate := range strings.Split(os.Getenv(envName("slack.signing_secrets")), ",") {
+			if candidate = strings.TrimSpace(candidate); candidate != "" {
+				signingSecret = candidate
+				break
+			}
+		}
 	}
 	if signingSecret == "" {
 		return usageError{fmt.Errorf("no signing secret: pass --secret or set %s", envName("slack.signing_secrets"))}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spf13/cast"
 	"github.com/spf13/viper"
 
 	"github.com/lsst-sqre/squarebot/pkg/gateway"
@@ -135,6 +136,20 @@ func loadConfig(v *viper.Viper) (gateway.Config, error) {
 		}
 		return d
 	}
+	integer := func(key string) int {
+		n, err := cast.ToIntE(v.Get(key))
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s: %q is not an integer", key, fmt.Sprint(v.Get(key))))
+		}
+		return n
+	}
+	boolean := func(key string) bool {
+		b, err := cast.ToBoolE(v.Get(key))
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s: %q is not true or false", key, fmt.Sprint(v.Get(key))))
+		}
+		return b
+	}
 	readSecret := func(key string) secret.Value {
 		value, err := secretFromFile(v.GetString(key+"_file"), key+"_file")
 		if err != nil {
@@ -154,9 +169,9 @@ func loadConfig(v *viper.Viper) (gateway.Config, error) {
 	config.HTTP = gateway.HTTPConfig{
 		Addr:              v.GetString("http.addr"),
 		PathPrefix:        v.GetString("http.path_prefix"),
-		MaxBodyBytes:      v.GetInt64("http.max_body_bytes"),
-		MaxHeaderBytes:    v.GetInt("http.max_header_bytes"),
-		MaxInFlight:       v.GetInt("http.max_in_flight"),
+		MaxBodyBytes:      int64(integer("http.max_body_bytes")),
+		MaxHeaderBytes:    integer("http.max_header_bytes"),
+		MaxInFlight:       integer("http.max_in_flight"),
 		ReadHeaderTimeout: duration("http.read_header_timeout"),
 		ReadTimeout:       duration("http.read_timeout"),
 		WriteTimeout:      duration("http.write_timeout"),
@@ -175,10 +190,10 @@ func loadConfig(v *viper.Viper) (gateway.Config, error) {
 		TLSCertFile:        v.GetString("kafka.tls_cert_file"),
 		TLSKeyFile:         v.GetString("kafka.tls_key_file"),
 		Linger:             duration("kafka.linger"),
-		BatchMaxMessages:   v.GetInt("kafka.batch_max_messages"),
+		BatchMaxMessages:   integer("kafka.batch_max_messages"),
 		Compression:        strings.ToLower(v.GetString("kafka.compression")),
 		DeliveryTimeout:    duration("kafka.delivery_timeout"),
-		QueueMaxMessages:   v.GetInt("kafka.queue_max_messages"),
+		QueueMaxMessages:   integer("kafka.queue_max_messages"),
 		StatisticsInterval: duration("kafka.statistics_interval"),
 		Debug:              v.GetString("kafka.debug"),
 	}
@@ -188,7 +203,7 @@ func loadConfig(v *viper.Viper) (gateway.Config, error) {
 		Password:        readSecret("registry.password"),
 		CAFile:          v.GetString("registry.ca_file"),
 		Compatibility:   strings.ToUpper(v.GetString("registry.compatibility")),
-		RegisterSchemas: v.GetBool("registry.register_schemas"),
+		RegisterSchemas: boolean("registry.register_schemas"),
 		Timeout:         duration("registry.timeout"),
 	}
 	config.Topics = route.Topics{
@@ -201,7 +216,7 @@ func loadConfig(v *viper.Viper) (gateway.Config, error) {
 	}
 	config.ShutdownTimeout = duration("shutdown_timeout")
 	config.DedupWindow = duration("dedup.window")
-	config.DedupMaxEvents = v.GetInt("dedup.max_events")
+	config.DedupMaxEvents = integer("dedup.max_events")
 	return config, errors.Join(problems...)
 }
 

@@ -160,4 +160,3 @@ func decodeTailLine(ctx context.Context, decoder *consumer.Decoder, record *kafk
 	line.Key, line.Value = key, value
 	return line, nil
 }
-

@@ -167,7 +167,7 @@ func (r *RegistryConfig) validate() []error {
 	case r.URL == "":
 		problems = append(problems, errors.New("registry.url is missing: set SQUAREBOT_REGISTRY_URL to the schema registry's base URL, such as http://registry:8081"))
 	case err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "":
-		problems = append(problems, fmt.Errorf("registry.url: %q is not an http or https URL", r.URL))
+		problems = append(problems, fmt.Errorf("registry.url: %q is not an http or https URL", redactURL(r.URL, parsed)))
 	}
 	if (r.Username == "") != !r.Password.IsSet() {
 		problems = append(problems, errors.New("registry.username and registry.password must be set together"))
@@ -245,4 +245,12 @@ func checkTopicName(name string) error {
 		}
 	}
 	return nil
+}
+
+// redactURL hides a password in a URL quoted in an error message.
+func redactURL(raw string, parsed *url.URL) string {
+	if parsed == nil || parsed.User == nil {
+		return raw
+	}
+	return parsed.Redacted()
 }

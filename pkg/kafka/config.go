@@ -159,8 +159,8 @@ func (c *Config) Validate() error {
 	if c.Linger < 0 || c.Linger > 5*time.Second {
 		problems = append(problems, fmt.Errorf("kafka.linger: %s is outside 0 to 5s", c.Linger))
 	}
-	if c.StatisticsInterval < 0 {
-		problems = append(problems, fmt.Errorf("kafka.statistics_interval: %s must not be negative", c.StatisticsInterval))
+	if c.StatisticsInterval < time.Millisecond {
+		problems = append(problems, fmt.Errorf("kafka.statistics_interval: %s is below 1ms", c.StatisticsInterval))
 	}
 	if c.DeliveryTimeout < time.Second {
 		problems = append(problems, fmt.Errorf("kafka.delivery_timeout: %s is below 1s", c.DeliveryTimeout))
