@@ -3,6 +3,7 @@ package consumer_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -59,7 +60,7 @@ func TestDecodeFetchesEachSchemaIDOnce(t *testing.T) {
 					continue
 				}
 				if event.BlockCount != sampleEvent().BlockCount {
-					errs <- errors.New("block_count is wrong")
+					errs <- fmt.Errorf("record %d: block_count is %d, want %d", i, event.BlockCount, sampleEvent().BlockCount)
 				}
 			}
 		})

@@ -40,9 +40,9 @@ var readerFiles = map[reflect.Type]string{
 // again. An incompatible pair of reader and writer schemas is cached,
 // because retrying cannot change the outcome.
 type Decoder struct {
-	fetcher SchemaFetcher
-	api     avro.API
-	readers map[reflect.Type]avro.Schema
+	fetcher      SchemaFetcher
+	maxFieldSize int
+	readers      map[reflect.Type]avro.Schema
 
 	mu          sync.Mutex
 	writers     map[int]*writerFetch
@@ -91,11 +91,11 @@ func newDecoder(fetcher SchemaFetcher, s settings) (*Decoder, error) {
 		readers[typ] = source.Schema
 	}
 	return &Decoder{
-		fetcher:     fetcher,
-		api:         avro.Config{MaxByteSliceSize: s.maxFieldSize}.Freeze(),
-		readers:     readers,
-		writers:     make(map[int]*writerFetch),
-		resolutions: make(map[resolutionKey]*resolution),
+		fetcher:      fetcher,
+		maxFieldSize: s.maxFieldSize,
+		readers:      readers,
+		writers:      make(map[int]*writerFetch),
+		resolutions:  make(map[resolutionKey]*resolution),
 	}, nil
 }
 
@@ -186,8 +186,8 @@ func (d *Decoder) decode(ctx context.Context, record []byte, reader avro.Schema,
 	// hamba/avro decodes an empty array into a non-empty slice by keeping
 	// the old elements, so a reused value would show stale data.
 	target.Elem().SetZero()
-	if err := d.api.Unmarshal(resolved, payload, out); err != nil {
-		return fmt.Errorf("schema id %d as %s: %w", id, schemaName(reader), err)
+	if err := resolved.api.Unmarshal(resolved.schema, payload, out); err != nil {
+		return fmt.Errorf("schema id %d: reading payload as %s: %w", id, schemaName(reader), err)
 	}
 	return nil
 }

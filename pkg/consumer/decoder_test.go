@@ -544,3 +544,44 @@ func TestDecodeIncompatibleWriter(t *testing.T) {
 		})
 	}
 }
+
+func TestDecodeWithNestedDefaultPerReader(t *testing.T) {
+	// Both readers add a field with a default to a nested record, and
+	// differ only in that default.
+	const writerText = `{"type": "record", "name": "Outer", "fields": [
+		{"name": "inner", "type": {"type": "record", "name": "Inner", "fields": [
+			{"name": "a", "type": "int"}]}}]}`
+	readerText := func(defaultB int) string {
+		return fmt.Sprintf(`{"type": "record", "name": "Outer", "fields": [
+			{"name": "inner", "type": {"type": "record", "name": "Inner", "fields": [
+				{"name": "a", "type": "int"},
+				{"name": "b", "type": "int", "default": %d}]}}]}`, defaultB)
+	}
+	type inner struct {
+		A int `avro:"a"`
+		B int `avro:"b"`
+	}
+	type outer struct {
+		Inner inner `avro:"inner"`
+	}
+	fetcher := fetcherFunc(func(context.Context, int) (string, error) { return writerText, nil })
+	decoder, err := consumer.NewDecoderFromFetcher(fetcher)
+	if err != nil {
+		t.Fatal(err)
+	}
+	record := encodeFramed(t, writerText, 1, outer{Inner: inner{A: 5}})
+
+	for _, defaultB := range []int{1, 2} {
+		reader, err := avro.ParseWithCache(readerText(defaultB), "", &avro.SchemaCache{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got outer
+		if err := decoder.DecodeWith(context.Background(), record, reader, &got); err != nil {
+			t.Fatalf("reader with default %d: %v", defaultB, err)
+		}
+		if got.Inner != (inner{A: 5, B: defaultB}) {
+			t.Errorf("reader with default %d: got %+v, want {A:5 B:%d}", defaultB, got.Inner, defaultB)
+		}
+	}
+}

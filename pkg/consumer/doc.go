@@ -19,8 +19,8 @@
 // works (franz-go, confluent-kafka-go, sarama), and it does not deduplicate.
 // Consumers should deduplicate message events on their event_id field (also
 // sent in the slack_event_id header, see EventID). Slack retries a delivery
-// that it considers failed with the same event id. Squarebot also answers
-// 503 when Kafka does not acknowledge a record in time, and such a record
-// may still be stored, so Slack's retry then adds a second copy.
+// that it considers failed with the same event id. Squarebot also responds
+// with 503 when Kafka does not acknowledge a record in time, and such a
+// record may still be stored, so Slack's retry then adds a second copy.
 // Interactions have no event id.
 package consumer

@@ -9,8 +9,8 @@ import (
 )
 
 // DefaultRegistryTimeout is the timeout of the HTTP client that NewDecoder
-// uses when no client is given. It bounds each schema request, which a
-// Decoder makes once per schema id.
+// uses when no client is given. It bounds each schema request. A Decoder
+// makes one request per schema id, and one more after each failed request.
 const DefaultRegistryTimeout = 10 * time.Second
 
 // DefaultMaxFieldSize is the default of WithMaxFieldSize. It is larger than
@@ -39,9 +39,10 @@ func WithHTTPClient(client *http.Client) Option {
 }
 
 // WithBasicAuth sends HTTP basic authentication on every registry request,
-// as Confluent Cloud and Karapace require. Use an https registry URL, because
-// basic authentication sends the password in clear text. It applies only to
-// NewDecoder. The Decoder keeps the password out of its errors.
+// for registries that require it, such as Confluent Cloud. Use an https
+// registry URL, because basic authentication sends the password in clear
+// text. It applies only to NewDecoder. The Decoder keeps the password out of
+// its errors.
 func WithBasicAuth(username, password string) Option {
 	return func(s *settings) {
 		s.username = username

@@ -17,7 +17,7 @@ import (
 // NewDecoderFromFetcher accepts any other implementation, for example one
 // backed by another registry client. FetchSchema must be safe for concurrent
 // use. When the registry does not have the id, the error should match
-// ErrSchemaNotFound with errors.Is.
+// ErrSchemaNotFound with errors.Is. The Decoder adds the id to the error.
 type SchemaFetcher interface {
 	FetchSchema(ctx context.Context, id int) (string, error)
 }
@@ -29,7 +29,8 @@ var ErrSchemaNotFound = errors.New("schema not found")
 
 // RegistryError is an error response of the schema registry to a schema
 // request. It matches ErrSchemaNotFound when the registry returned error
-// code 40403.
+// code 40403. Its message leaves out the id, which the Decoder's wrapping
+// error names.
 type RegistryError struct {
 	// ID is the requested schema id.
 	ID int
@@ -45,9 +46,9 @@ type RegistryError struct {
 
 func (e *RegistryError) Error() string {
 	if e.Code == 0 {
-		return fmt.Sprintf("schema id %d: registry returned HTTP %d: %s", e.ID, e.StatusCode, e.Message)
+		return fmt.Sprintf("registry returned HTTP %d: %s", e.StatusCode, e.Message)
 	}
-	return fmt.Sprintf("schema id %d: registry error %d (HTTP %d): %s", e.ID, e.Code, e.StatusCode, e.Message)
+	return fmt.Sprintf("registry error %d (HTTP %d): %s", e.Code, e.StatusCode, e.Message)
 }
 
 // Is reports whether target is ErrSchemaNotFound and the registry returned
@@ -60,8 +61,9 @@ func (e *RegistryError) Is(target error) bool {
 // registries compatible with it, for an unknown schema id.
 const codeSchemaNotFound = 40403
 
-// maxSchemaResponseBytes bounds a registry response. Schemas are JSON text
-// of a few KiB, so a larger response is a wrong URL or a broken server.
+// maxSchemaResponseBytes bounds a registry response. Squarebot's schemas
+// are under 15 KB of JSON, so the limit leaves room for much larger ones
+// and still stops a wrong URL or a broken server from exhausting memory.
 const maxSchemaResponseBytes = 8 << 20
 
 // maxErrorMessageBytes bounds the part of a non-JSON error body kept in a
@@ -97,29 +99,30 @@ func (f *registryFetcher) FetchSchema(ctx context.Context, id int) (string, erro
 	address := f.base.JoinPath("schemas", "ids", strconv.Itoa(id))
 	request, err := http.NewRequestWithContext(ctx, http.MethodGet, address.String(), nil)
 	if err != nil {
-		return "", fmt.Errorf("creating request for schema id %d: %w", id, err)
+		return "", fmt.Errorf("creating request: %w", err)
 	}
 	request.Header.Set("Accept", schemaAcceptTypes)
 	if f.username != "" {
 		request.SetBasicAuth(f.username, f.password)
 	}
 
+	// The *url.Error of a failed request names the method and URL.
 	response, err := f.client.Do(request)
 	if err != nil {
-		return "", fmt.Errorf("requesting schema id %d: %w", id, err)
+		return "", err
 	}
 	defer response.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(response.Body, maxSchemaResponseBytes+1))
 	if err != nil {
-		return "", fmt.Errorf("reading schema id %d: %w", id, err)
+		return "", fmt.Errorf("reading response: %w", err)
 	}
 	if len(body) > maxSchemaResponseBytes {
-		return "", fmt.Errorf("reading schema id %d: response is larger than %d bytes", id, maxSchemaResponseBytes)
+		return "", fmt.Errorf("response is larger than %d bytes", maxSchemaResponseBytes)
 	}
 	if response.StatusCode != http.StatusOK {
 		return "", newRegistryError(id, response.StatusCode, body)
 	}
-	return parseSchemaResponse(id, body)
+	return parseSchemaResponse(body)
 }
 
 func newRegistryError(id, status int, body []byte) *RegistryError {
@@ -134,22 +137,22 @@ func newRegistryError(id, status int, body []byte) *RegistryError {
 	return &RegistryError{ID: id, StatusCode: status, Message: message}
 }
 
-func parseSchemaResponse(id int, body []byte) (string, error) {
+func parseSchemaResponse(body []byte) (string, error) {
 	var answer schemaResponse
 	if err := json.Unmarshal(body, &answer); err != nil {
-		return "", fmt.Errorf("parsing registry response for schema id %d: %w", id, err)
+		return "", fmt.Errorf("parsing response: %w", err)
 	}
 	// A response without schemaType is Avro, as in Confluent's API.
 	if answer.SchemaType != "" && answer.SchemaType != "AVRO" {
-		return "", fmt.Errorf("schema id %d has type %s, but the decoder reads only Avro", id, answer.SchemaType)
+		return "", fmt.Errorf("schema type is %s, but the decoder reads only Avro", answer.SchemaType)
 	}
 	// Squarebot's schemas have no references. Resolving them would need
 	// one more request per referenced subject version.
 	if len(answer.References) > 0 {
-		return "", fmt.Errorf("schema id %d has schema references, which the decoder does not support", id)
+		return "", errors.New("schema has references, which the decoder does not support")
 	}
 	if answer.Schema == "" {
-		return "", fmt.Errorf("registry response for schema id %d has no schema", id)
+		return "", errors.New("response has no schema")
 	}
 	return answer.Schema, nil
 }

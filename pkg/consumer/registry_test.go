@@ -25,8 +25,8 @@ import (
 const messageTopic = route.DefaultMessageChannelTopic
 
 // testRegistry is the project's dev registry with the embedded schemas
-// registered, served twice on loopback: URL, with the test's middleware, is
-// for the Decoder, and the unwrapped admin server is for registration.
+// registered. It is served twice on loopback. Decoders use URL, which has
+// the test's middleware, and registration goes to an unwrapped server.
 type testRegistry struct {
 	// URL is the base URL that decoders use.
 	URL string
@@ -311,6 +311,38 @@ func TestNewDecoderFromFetcherRejectsHTTPOptions(t *testing.T) {
 
 			if err == nil || !strings.Contains(err.Error(), test.want) {
 				t.Errorf("got error %v, want one containing %q", err, test.want)
+			}
+		})
+	}
+}
+
+func TestDecoderRejectsUnsupportedSchemaResponse(t *testing.T) {
+	tests := []struct {
+		name string
+		body string
+		want string
+	}{
+		{name: "Protobuf schema", body: `{"schema":"syntax = \"proto3\";","schemaType":"PROTOBUF"}`, want: "reads only Avro"},
+		{name: "schema references", body: `{"schema":"\"string\"","references":[{"name":"x","subject":"x","version":1}]}`, want: "has references"},
+		{name: "empty schema", body: `{}`, want: "has no schema"},
+		{name: "not JSON", body: `<html>`, want: "parsing response"},
+	}
+	for _, test := range tests {
+		t.Run(test.name, func(t *testing.T) {
+			registry := startRegistry(t, func(http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+					_, _ = w.Write([]byte(test.body))
+				})
+			})
+			_, value, err := registry.Catalog.Encode(messageTopic, sampleKey(), sampleEvent())
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			err = registry.Decoder(t).Decode(context.Background(), value, &records.SlackMessageEvent{})
+
+			if err == nil || !strings.Contains(err.Error(), test.want) {
+				t.Errorf("got %v, want an error containing %q", err, test.want)
 			}
 		})
 	}

@@ -13,8 +13,8 @@ type writerFetch struct {
 	done   chan struct{}
 	schema avro.Schema
 	err    error
-	// canceled is true when the fetching caller's context ended, so the
-	// error says nothing about the schema and a waiter fetches again.
+	// canceled is true when the fetching caller's context ended. The error
+	// is then not about the schema, so a waiter fetches again.
 	canceled bool
 }
 
@@ -26,41 +26,43 @@ type resolutionKey struct {
 }
 
 // resolution is the schema that decodes records of one writer schema id
-// into one reader schema, or the reason why none exists.
+// into one reader schema, with the codec configuration to decode it, or the
+// reason why none exists.
 type resolution struct {
 	schema avro.Schema
+	api    avro.API
 	err    error
 }
 
-// resolve returns the resolved schema for reader and writer id, building
-// and caching it on first use.
-func (d *Decoder) resolve(ctx context.Context, reader avro.Schema, id int) (avro.Schema, error) {
+// resolve returns the resolution for reader and writer id, building and
+// caching it on first use.
+func (d *Decoder) resolve(ctx context.Context, reader avro.Schema, id int) (*resolution, error) {
 	key := resolutionKey{reader: reader, id: id}
 	d.mu.Lock()
 	cached, ok := d.resolutions[key]
 	d.mu.Unlock()
 	if ok {
-		return cached.schema, cached.err
+		return cached, cached.err
 	}
 
 	writer, err := d.writer(ctx, id)
 	if err != nil {
 		return nil, err
 	}
-	built := buildResolution(reader, writer, id)
+	built := d.buildResolution(reader, writer, id)
 
 	// Two callers may have built the same resolution at once. Keep the
 	// first, so every caller uses one schema value.
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if cached, ok := d.resolutions[key]; ok {
-		return cached.schema, cached.err
+		return cached, cached.err
 	}
 	d.resolutions[key] = built
-	return built.schema, built.err
+	return built, built.err
 }
 
-func buildResolution(reader, writer avro.Schema, id int) *resolution {
+func (d *Decoder) buildResolution(reader, writer avro.Schema, id int) *resolution {
 	name := schemaName(reader)
 	// hamba/avro v2.31.0 recurses without end when it resolves a recursive
 	// reader against a recursive writer, and the stack overflow kills the
@@ -76,7 +78,13 @@ func buildResolution(reader, writer avro.Schema, id int) *resolution {
 	if err != nil {
 		return &resolution{err: fmt.Errorf("schema id %d cannot be read as %s: %w: %w", id, name, ErrIncompatibleSchema, err)}
 	}
-	return &resolution{schema: resolved}
+	// A frozen avro.API caches decoders by schema fingerprint and Go type.
+	// The fingerprint of a resolved record covers the defaults of its own
+	// fields but not of nested records, so two readers that differ only in
+	// a nested default would share a decoder. One API per resolution keeps
+	// them apart.
+	api := avro.Config{MaxByteSliceSize: d.maxFieldSize}.Freeze()
+	return &resolution{schema: resolved, api: api}
 }
 
 // writer returns the parsed writer schema with id. The first caller for an
@@ -128,9 +136,9 @@ func (d *Decoder) loadWriter(ctx context.Context, id int) (avro.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema id %d: fetching writer schema: %w", id, err)
 	}
-	// avro.Parse caches named types by full name in a global cache, so a
-	// second version of a record would come back as the first. A fresh
-	// cache per schema keeps versions apart.
+	// avro.Parse adds every named type to one process-wide cache, where a
+	// reference in one schema version could resolve to a type that another
+	// version defined. A fresh cache per schema keeps versions apart.
 	writer, err := avro.ParseWithCache(text, "", &avro.SchemaCache{})
 	if err != nil {
 		return nil, fmt.Errorf("schema id %d: parsing writer schema: %w", id, err)
