@@ -148,14 +148,18 @@ func (h *handler) publish(c echo.Context, endpoint string, record route.Record, 
 		c.Response().Header().Set("Retry-After", "5")
 		return h.respond(c, endpoint, http.StatusServiceUnavailable, map[string]string{"error": "temporarily unavailable"})
 	}
-	key, value, err := ready.catalog.Encode(record.Topic, record.Key, record.Value)
+	keyFrame, valueFrame, err := ready.catalog.EncodeFrames(record.Topic, record.Key, record.Value)
 	if err != nil {
 		// Routing only builds records that match their schemas, so this is
 		// a bug rather than bad input.
 		h.logger.Error("encoding record failed", "err", err, "topic", record.Topic, "event_id", eventID)
 		return h.respond(c, endpoint, http.StatusInternalServerError, map[string]string{"error": "internal error"})
 	}
-	message := kafka.Message{Topic: record.Topic, Key: key, Value: value, Headers: make([]kafka.Header, len(record.Headers))}
+	// The producer copies key and value when it accepts the record, so the
+	// frames go back to their pool once Publish returns.
+	defer keyFrame.Release()
+	defer valueFrame.Release()
+	message := kafka.Message{Topic: record.Topic, Key: keyFrame.Bytes(), Value: valueFrame.Bytes(), Headers: make([]kafka.Header, len(record.Headers))}
 	for i, header := range record.Headers {
 		message.Headers[i] = kafka.Header{Key: header.Key, Value: header.Value}
 	}
@@ -175,7 +179,9 @@ func (h *handler) publish(c echo.Context, endpoint string, record route.Record, 
 	h.delivered.add(eventID)
 	h.metrics.published.WithLabelValues(record.Topic).Inc()
 	h.metrics.publishDuration.WithLabelValues(record.Topic).Observe(time.Since(receivedAt).Seconds())
-	h.logger.Debug("published record", "topic", record.Topic, "event_id", eventID)
+	if h.logger.Enabled(context.Background(), slog.LevelDebug) {
+		h.logger.Debug("published record", "topic", record.Topic, "event_id", eventID)
+	}
 	return h.respondEmpty(c, endpoint)
 }
 

@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hamba/avro/v2"
 
@@ -133,6 +134,51 @@ func (c Codec) Encode(value any) ([]byte, error) {
 	return append(record, payload...), nil
 }
 
+// Frame is an encoded wire-format record in a pooled buffer. Call Release
+// once the bytes are no longer used, such as after the producer copied
+// them; Bytes must not be used after Release.
+type Frame struct {
+	writer *avro.Writer
+}
+
+// Bytes returns the wire-format record.
+func (f *Frame) Bytes() []byte { return f.writer.Buffer() }
+
+// Release returns the buffer to the pool. It is safe on a nil Frame.
+func (f *Frame) Release() {
+	if f == nil || f.writer == nil {
+		return
+	}
+	// A buffer grown by a rare large record is dropped, so the pool does
+	// not pin that much memory per idle buffer.
+	if cap(f.writer.Buffer()) <= maxPooledFrame {
+		framePool.Put(f.writer)
+	}
+	f.writer = nil
+}
+
+// maxPooledFrame is the largest buffer kept for reuse, in bytes.
+const maxPooledFrame = 256 << 10
+
+var framePool = sync.Pool{New: func() any { return avro.NewWriter(nil, 2048) }}
+
+// EncodeFrame encodes value in the Confluent wire format into a pooled
+// buffer, avoiding the copy and allocation of Encode on the request path.
+func (c Codec) EncodeFrame(value any) (*Frame, error) {
+	writer := framePool.Get().(*avro.Writer)
+	writer.Reset(nil)
+	writer.Error = nil
+	var header [frameHeader]byte
+	_, _ = writer.Write(AppendFrame(header[:0], c.ID))
+	writer.WriteVal(c.Schema, value)
+	if err := writer.Error; err != nil {
+		writer.Error = nil
+		framePool.Put(writer)
+		return nil, fmt.Errorf("encoding %s: %w", c.Schema.(avro.NamedSchema).FullName(), err)
+	}
+	return &Frame{writer: writer}, nil
+}
+
 // TopicCodecs holds the key and value codecs of one topic.
 type TopicCodecs struct {
 	Key   Codec
@@ -142,6 +188,23 @@ type TopicCodecs struct {
 // Catalog maps each topic to its codecs. It is built once by Register and
 // only read afterwards, so it is safe for concurrent use.
 type Catalog map[string]TopicCodecs
+
+// EncodeFrames encodes a key and a value for topic into pooled buffers;
+// release both frames when done.
+func (c Catalog) EncodeFrames(topic string, key, value any) (keyFrame, valueFrame *Frame, err error) {
+	codecs, ok := c[topic]
+	if !ok {
+		return nil, nil, fmt.Errorf("no schemas registered for topic %q", topic)
+	}
+	if keyFrame, err = codecs.Key.EncodeFrame(key); err != nil {
+		return nil, nil, err
+	}
+	if valueFrame, err = codecs.Value.EncodeFrame(value); err != nil {
+		keyFrame.Release()
+		return nil, nil, err
+	}
+	return keyFrame, valueFrame, nil
+}
 
 // Encode encodes a key and a value for topic.
 func (c Catalog) Encode(topic string, key, value any) (keyBytes, valueBytes []byte, err error) {

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	jsoniter "github.com/json-iterator/go"
 )
 
 // Envelope types of the Events API.
@@ -12,6 +14,12 @@ const (
 	TypeURLVerification = "url_verification"
 	TypeAppRateLimited  = "app_rate_limited"
 )
+
+// jsonAPI decodes request JSON. json-iterator in its standard-library
+// compatible mode decodes Slack payloads about three times faster than
+// encoding/json (BenchmarkParseEventEnvelope) and rejects the same invalid
+// documents (FuzzParseEventEnvelope compares the two).
+var jsonAPI = jsoniter.ConfigCompatibleWithStandardLibrary
 
 // ErrMalformedPayload means a request body or payload is not the JSON that
 // Slack sends: invalid JSON, a non-object, or a required field missing.
@@ -101,7 +109,7 @@ type File struct {
 // ErrMalformedPayload.
 func ParseEventEnvelope(body []byte) (*EventEnvelope, error) {
 	var envelope EventEnvelope
-	if err := json.Unmarshal(body, &envelope); err != nil {
+	if err := jsonAPI.Unmarshal(body, &envelope); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedPayload, err)
 	}
 	if envelope.Type == "" {

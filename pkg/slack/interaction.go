@@ -109,7 +109,7 @@ type Action struct {
 // UnmarshalJSON decodes an action leniently, as the Action doc describes.
 func (a *Action) UnmarshalJSON(data []byte) error {
 	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(data, &fields); err != nil {
+	if err := jsonAPI.Unmarshal(data, &fields); err != nil {
 		return err
 	}
 	*a = Action{
@@ -128,7 +128,7 @@ func (a *Action) UnmarshalJSON(data []byte) error {
 		ActionTS:             derefText(fields["action_ts"]),
 	}
 	var options []json.RawMessage
-	if json.Unmarshal(fields["selected_options"], &options) == nil {
+	if jsonAPI.Unmarshal(fields["selected_options"], &options) == nil {
 		for _, raw := range options {
 			if selected := option(raw); selected != nil {
 				a.SelectedOptions = append(a.SelectedOptions, *selected)
@@ -145,7 +145,7 @@ func text(raw json.RawMessage) *string {
 		return nil
 	}
 	var value string
-	if json.Unmarshal(raw, &value) != nil {
+	if jsonAPI.Unmarshal(raw, &value) != nil {
 		value = string(raw)
 	}
 	return &value
@@ -160,7 +160,7 @@ func derefText(raw json.RawMessage) string {
 
 func texts(raw json.RawMessage) []string {
 	var items []json.RawMessage
-	if json.Unmarshal(raw, &items) != nil {
+	if jsonAPI.Unmarshal(raw, &items) != nil {
 		return nil
 	}
 	values := make([]string, 0, len(items))
@@ -174,7 +174,7 @@ func texts(raw json.RawMessage) []string {
 
 func option(raw json.RawMessage) *Option {
 	var fields map[string]json.RawMessage
-	if json.Unmarshal(raw, &fields) != nil || fields == nil {
+	if jsonAPI.Unmarshal(raw, &fields) != nil || fields == nil {
 		return nil
 	}
 	return &Option{Value: derefText(fields["value"])}
@@ -244,7 +244,7 @@ func ParseInteractionForm(body []byte) (*Interaction, []byte, error) {
 // with a type. Errors match ErrMalformedPayload.
 func ParseInteraction(payload []byte) (*Interaction, error) {
 	var interaction Interaction
-	if err := json.Unmarshal(payload, &interaction); err != nil {
+	if err := jsonAPI.Unmarshal(payload, &interaction); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedPayload, err)
 	}
 	if interaction.Type == "" {
@@ -260,7 +260,7 @@ func (i *Interaction) StateValues() json.RawMessage {
 		return nil
 	}
 	var state State
-	if err := json.Unmarshal(i.State, &state); err != nil {
+	if err := jsonAPI.Unmarshal(i.State, &state); err != nil {
 		return nil
 	}
 	return state.Values
