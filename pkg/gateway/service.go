@@ -145,6 +145,7 @@ func (s *Service) Run(ctx context.Context) error {
 	go func() { startErrors <- s.start(startCtx) }()
 
 	var runErr error
+	started := false
 	for waiting := true; waiting; {
 		select {
 		case <-ctx.Done():
@@ -154,6 +155,7 @@ func (s *Service) Run(ctx context.Context) error {
 		case err := <-startErrors:
 			// A finished start-up keeps the service running; a failed one
 			// stops it, unless the failure is the stop signal itself.
+			started = true
 			if err != nil {
 				if ctx.Err() == nil {
 					runErr = err
@@ -163,6 +165,15 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	}
 	cancelStart()
+	// Start-up may be inside a registry or broker request; wait for it so
+	// the producer is not closed under it, but not past the budget.
+	if !started {
+		select {
+		case <-startErrors:
+		case <-time.After(s.config.ShutdownTimeout):
+			s.logger.Warn("start-up did not stop within the shutdown budget")
+		}
+	}
 	return errors.Join(runErr, s.shutdown())
 }
 

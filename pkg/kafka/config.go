@@ -205,7 +205,16 @@ func (c *Config) ConfigMap() *ckafka.ConfigMap {
 		"message.timeout.ms":           int(c.DeliveryTimeout / time.Millisecond),
 		"queue.buffering.max.messages": c.QueueMaxMessages,
 		"go.delivery.reports":          true,
-		"statistics.interval.ms":       int(c.StatisticsInterval / time.Millisecond),
+		// Delivery reports carry only the error and the opaque channel:
+		// copying key and value back into Go memory would double the
+		// allocations per record.
+		"go.delivery.report.fields": "none",
+		// The Go client's defaults of one million slots for these channels
+		// cost memory for nothing: Publish calls Produce directly, and one
+		// goroutine drains the events as they come.
+		"go.events.channel.size":  10000,
+		"go.produce.channel.size": 1,
+		"statistics.interval.ms":  int(c.StatisticsInterval / time.Millisecond),
 	}
 	for key, value := range producerSettings {
 		settings[key] = value

@@ -96,10 +96,11 @@ type Producer struct {
 	// closing guards the librdkafka handle: Publish holds it shared while
 	// it calls Produce, and Close holds it exclusively, because Produce on
 	// a closed handle is undefined.
-	closing sync.RWMutex
-	closed  bool
-	fatal   atomic.Pointer[error]
-	stats   func(json string)
+	closing  sync.RWMutex
+	closed   bool
+	fatal    atomic.Pointer[error]
+	errorLog *errorLimit
+	stats    func(json string)
 }
 
 // Option changes a Producer built by NewProducer.
@@ -126,6 +127,7 @@ func NewProducer(config Config, logger *slog.Logger, options ...Option) (*Produc
 		producer: producer,
 		logger:   logger,
 		done:     make(chan struct{}),
+		errorLog: newErrorLimit(10 * time.Second),
 	}
 	p.reports.New = func() any { return make(chan error, 1) }
 	for _, option := range options {
@@ -224,21 +226,67 @@ func (p *Producer) handleClientError(e ckafka.Error) {
 		p.logger.Error("Kafka producer failed fatally; restart the process", "err", e, "code", e.Code().String())
 		return
 	}
-	// All-brokers-down and transport errors repeat while a broker is away;
-	// librdkafka reconnects by itself, so these are warnings.
-	p.logger.Warn("Kafka client error", "err", e, "code", e.Code().String())
+	suppressed, ok := p.errorLog.allow(e.Code(), time.Now())
+	if !ok {
+		return
+	}
+	// Authentication and certificate failures need an operator; transport
+	// errors repeat while a broker is away, and librdkafka reconnects by
+	// itself.
+	level := slog.LevelWarn
+	if needsOperator(e.Code()) {
+		level = slog.LevelError
+	}
+	p.logger.Log(context.Background(), level, "Kafka client error", "err", e, "code", e.Code().String(),
+		"suppressed_since_last", suppressed)
 }
 
+// needsOperator reports whether a client error code means a configuration
+// or credential problem that retrying cannot fix.
+func needsOperator(code ckafka.ErrorCode) bool {
+	switch code {
+	case ckafka.ErrAuthentication, ckafka.ErrSaslAuthenticationFailed, ckafka.ErrSsl,
+		ckafka.ErrTopicAuthorizationFailed, ckafka.ErrClusterAuthorizationFailed:
+		return true
+	}
+	return false
+}
+
+// errorLimit lets one log line per error code through per interval and
+// counts the ones it holds back, because librdkafka reports the same
+// connection error every few hundred milliseconds while a broker is away.
+type errorLimit struct {
+	mu         sync.Mutex
+	interval   time.Duration
+	last       map[ckafka.ErrorCode]time.Time
+	suppressed map[ckafka.ErrorCode]int
+}
+
+func newErrorLimit(interval time.Duration) *errorLimit {
+	return &errorLimit{interval: interval, last: map[ckafka.ErrorCode]time.Time{}, suppressed: map[ckafka.ErrorCode]int{}}
+}
+
+// allow reports whether to log an error with code now, and how many were
+// held back since the last one logged.
+func (l *errorLimit) allow(code ckafka.ErrorCode, now time.Time) (suppressed int, ok bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if last, seen := l.last[code]; seen && now.Sub(last) < l.interval {
+		l.suppressed[code]++
+		return 0, false
+	}
+	suppressed = l.suppressed[code]
+	l.last[code] = now
+	l.suppressed[code] = 0
+	return suppressed, true
+}
+
+// readLogs passes librdkafka's own log lines on at debug level: the
+// errors among them also arrive as client error events, which
+// handleClientError logs once, with a rate limit.
 func (p *Producer) readLogs() {
 	for entry := range p.producer.Logs() {
-		level := slog.LevelDebug
-		switch {
-		case entry.Level <= 3:
-			level = slog.LevelError
-		case entry.Level == 4:
-			level = slog.LevelWarn
-		}
-		p.logger.Log(context.Background(), level, "librdkafka", "facility", entry.Tag, "message", entry.Message)
+		p.logger.Debug("librdkafka", "facility", entry.Tag, "message", entry.Message, "syslog_level", entry.Level)
 	}
 }
 
@@ -254,18 +302,28 @@ func (p *Producer) Fatal() error {
 // Ping asks the brokers for cluster metadata and returns an error when none
 // answers before ctx ends.
 func (p *Producer) Ping(ctx context.Context) error {
-	timeout := 5 * time.Second
+	timeout := maxPing
 	if deadline, ok := ctx.Deadline(); ok {
-		timeout = time.Until(deadline)
+		timeout = min(time.Until(deadline), maxPing)
 	}
 	if timeout <= 0 {
 		return context.DeadlineExceeded
 	}
+	p.closing.RLock()
+	defer p.closing.RUnlock()
+	if p.closed {
+		return ErrClosed
+	}
+	// GetMetadata cannot be canceled, so each call is kept short: Close
+	// waits for it.
 	if _, err := p.producer.GetMetadata(nil, false, int(timeout/time.Millisecond)); err != nil {
 		return fmt.Errorf("fetching Kafka metadata: %w", err)
 	}
 	return nil
 }
+
+// maxPing bounds one metadata request of Ping.
+const maxPing = 2 * time.Second
 
 // Flush waits until every queued record has its delivery report or ctx
 // ends, and returns how many records were still queued then.
