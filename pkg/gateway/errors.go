@@ -1,10 +1,11 @@
 package gateway
 
 import (
+	"bytes"
 	"errors"
-	"io"
 	"net/http"
 	"strconv"
+	"sync"
 
 	"github.com/lsst-sqre/squarebot/pkg/slack"
 )
@@ -46,11 +47,36 @@ func classifyInteractionError(err error) *requestError {
 	}
 }
 
-// readBody reads the whole body, failing with *http.MaxBytesError once it
-// passes limit, so an oversized body is never silently cut.
-func readBody(w http.ResponseWriter, request *http.Request, limit int64) ([]byte, error) {
-	reader := http.MaxBytesReader(w, request.Body, limit)
-	return io.ReadAll(reader)
+// readBody reads the whole body into a pooled buffer, failing with
+// *http.MaxBytesError once it passes limit, so an oversized body is never
+// silently cut. Return the buffer with releaseBody when no value derived
+// from its bytes without a copy is used any more.
+func readBody(w http.ResponseWriter, request *http.Request, limit int64) (*bytes.Buffer, error) {
+	buffer := bodyPool.Get().(*bytes.Buffer)
+	buffer.Reset()
+	if request.ContentLength > 0 && request.ContentLength <= limit {
+		// bytes.Buffer.ReadFrom wants bytes.MinRead free bytes before each
+		// read, including the one that sees the end of the body.
+		buffer.Grow(int(request.ContentLength) + bytes.MinRead)
+	}
+	_, err := buffer.ReadFrom(http.MaxBytesReader(w, request.Body, limit))
+	if err != nil {
+		releaseBody(buffer)
+		return nil, err
+	}
+	return buffer, nil
+}
+
+// bodyPool holds request body buffers for reuse.
+var bodyPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// maxPooledBody is the largest body buffer kept for reuse, in bytes.
+const maxPooledBody = 256 << 10
+
+func releaseBody(buffer *bytes.Buffer) {
+	if buffer != nil && buffer.Cap() <= maxPooledBody {
+		bodyPool.Put(buffer)
+	}
 }
 
 func statusLabel(status int) string { return strconv.Itoa(status) }

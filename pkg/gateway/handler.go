@@ -44,10 +44,14 @@ type handler struct {
 func (h *handler) event(c echo.Context) error {
 	request := c.Request()
 	receivedAt := time.Now()
-	body, err := h.readVerified(c, "event")
+	buffer, err := h.readVerified(c, "event")
 	if err != nil {
 		return err
 	}
+	// Parsing and routing copy what they keep, so the buffer is free for
+	// reuse once the handler returns.
+	defer releaseBody(buffer)
+	body := buffer.Bytes()
 	if !hasMediaType(request, "application/json") {
 		return h.reject(c, "event", errContentType)
 	}
@@ -84,10 +88,12 @@ func (h *handler) event(c echo.Context) error {
 func (h *handler) interaction(c echo.Context) error {
 	request := c.Request()
 	receivedAt := time.Now()
-	body, err := h.readVerified(c, "interaction")
+	buffer, err := h.readVerified(c, "interaction")
 	if err != nil {
 		return err
 	}
+	defer releaseBody(buffer)
+	body := buffer.Bytes()
 	if !hasMediaType(request, "application/x-www-form-urlencoded") {
 		return h.reject(c, "interaction", errContentType)
 	}
@@ -103,12 +109,12 @@ func (h *handler) interaction(c echo.Context) error {
 // readVerified reads the body within the size limit and verifies its
 // signature. On failure it has already written the response and returns
 // a non-nil error for Echo to ignore.
-func (h *handler) readVerified(c echo.Context, endpoint string) ([]byte, error) {
+func (h *handler) readVerified(c echo.Context, endpoint string) (*bytes.Buffer, error) {
 	request := c.Request()
 	if request.ContentLength > h.maxBodyBytes {
 		return nil, h.reject(c, endpoint, errBodyTooLarge)
 	}
-	body, err := readBody(c.Response(), request, h.maxBodyBytes)
+	buffer, err := readBody(c.Response(), request, h.maxBodyBytes)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -116,7 +122,9 @@ func (h *handler) readVerified(c echo.Context, endpoint string) ([]byte, error) 
 		}
 		return nil, h.reject(c, endpoint, errReadBody)
 	}
+	body := buffer.Bytes()
 	if isSSLCheck(request, body) {
+		releaseBody(buffer)
 		h.logger.Debug("answered Slack's ssl_check", "endpoint", endpoint)
 		h.metrics.ignoredEvents.WithLabelValues("ssl_check", "ssl_check").Inc()
 		if err := h.respondEmpty(c, endpoint); err != nil {
@@ -127,14 +135,16 @@ func (h *handler) readVerified(c echo.Context, endpoint string) ([]byte, error) 
 	if err := h.verifier.Verify(request.Header, body); err != nil {
 		reason := slack.Reason(err)
 		h.metrics.signatureFailures.WithLabelValues(reason).Inc()
+		releaseBody(buffer)
 		h.logger.Warn("rejected request with an invalid Slack signature",
 			"endpoint", endpoint, "reason", reason, "remote_addr", request.RemoteAddr)
 		return nil, h.respond(c, endpoint, http.StatusUnauthorized, map[string]string{"error": "invalid signature"})
 	}
 	if !utf8.Valid(body) {
+		releaseBody(buffer)
 		return nil, h.reject(c, endpoint, errNotUTF8)
 	}
-	return body, nil
+	return buffer, nil
 }
 
 // publish encodes and sends a record, then answers 200 once Kafka
