@@ -23,13 +23,13 @@ type Config struct {
 	SigningSecrets []secret.Value
 	Kafka          kafka.Config
 	// AckTimeout is how long a request waits for Kafka to acknowledge its
-	// record before it is answered 503. It must stay well under Slack's
+	// record before the gateway responds 503. It must stay well under Slack's
 	// 3-second limit. Default 2 s.
 	AckTimeout time.Duration
 	Registry   RegistryConfig
 	Topics     route.Topics
 	// DedupWindow is how long the event id of a delivered event is kept,
-	// so that a Slack retry of it is answered 200 without a second record.
+	// so that a Slack retry of it gets a 200 response without a second record.
 	// Slack retries up to about 5 minutes after the first attempt. 0
 	// disables deduplication. Default 10 minutes.
 	DedupWindow time.Duration

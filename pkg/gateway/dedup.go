@@ -7,7 +7,7 @@ import (
 
 // deliveredEvents remembers the event ids whose records Kafka acknowledged,
 // for a time window and up to a number of ids, so that a Slack retry of an
-// event already stored is answered 200 without publishing it again.
+// event already stored gets a 200 response without a second record.
 //
 // It is per process: replicas do not share it, so a retry that reaches
 // another replica is published again, with the same event id.

@@ -10,7 +10,7 @@ import (
 	"github.com/lsst-sqre/squarebot/pkg/slack"
 )
 
-// errResponded tells Echo's error handler that the response is written.
+// errResponded signals to Echo's error handler that the response is written.
 var errResponded = errors.New("response already written")
 
 // requestError is a rejected request: its status, the reason class for
@@ -56,7 +56,7 @@ func readBody(w http.ResponseWriter, request *http.Request, limit int64) (*bytes
 	buffer.Reset()
 	if request.ContentLength > 0 && request.ContentLength <= limit {
 		// bytes.Buffer.ReadFrom wants bytes.MinRead free bytes before each
-		// read, including the one that sees the end of the body.
+		// read, including the one that reaches the end of the body.
 		buffer.Grow(int(request.ContentLength) + bytes.MinRead)
 	}
 	_, err := buffer.ReadFrom(http.MaxBytesReader(w, request.Body, limit))

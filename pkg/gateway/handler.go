@@ -125,7 +125,7 @@ func (h *handler) readVerified(c echo.Context, endpoint string) (*bytes.Buffer, 
 	body := buffer.Bytes()
 	if isSSLCheck(request, body) {
 		releaseBody(buffer)
-		h.logger.Debug("answered Slack's ssl_check", "endpoint", endpoint)
+		h.logger.Debug("responded to Slack's ssl_check", "endpoint", endpoint)
 		h.metrics.ignoredEvents.WithLabelValues("ssl_check", "ssl_check").Inc()
 		if err := h.respondEmpty(c, endpoint); err != nil {
 			return nil, err
@@ -147,13 +147,13 @@ func (h *handler) readVerified(c echo.Context, endpoint string) (*bytes.Buffer, 
 	return buffer, nil
 }
 
-// publish encodes and sends a record, then answers 200 once Kafka
-// acknowledged it or 503 when it could not within the ack timeout.
+// publish encodes and sends a record, then responds 200 once Kafka
+// acknowledged it, or 503 when it could not within the ack timeout.
 func (h *handler) publish(c echo.Context, endpoint string, record route.Record, receivedAt time.Time, eventID string) error {
 	ready := h.pipeline.Load()
 	if ready == nil {
 		h.metrics.deliveryFailures.WithLabelValues("not_ready").Inc()
-		h.logger.Warn("request arrived before start-up finished; answering 503 so Slack retries",
+		h.logger.Warn("request arrived before start-up finished; responding 503 so Slack retries",
 			"topic", record.Topic, "event_id", eventID)
 		c.Response().Header().Set("Retry-After", "5")
 		return h.respond(c, endpoint, http.StatusServiceUnavailable, map[string]string{"error": "temporarily unavailable"})
@@ -175,13 +175,13 @@ func (h *handler) publish(c echo.Context, endpoint string, record route.Record, 
 	}
 
 	// A client that hangs up must not cancel the publish: the record may be
-	// on its way, and the answer decides whether Slack retries.
+	// on its way, and the response decides whether Slack retries.
 	ctx, cancel := context.WithTimeoutCause(context.WithoutCancel(c.Request().Context()), h.ackTimeout, errAckDeadline)
 	defer cancel()
 	if err := ready.publisher.Publish(ctx, message); err != nil {
 		class := kafka.ErrorClass(err)
 		h.metrics.deliveryFailures.WithLabelValues(class).Inc()
-		h.logger.Warn("Kafka did not acknowledge the record; answering 503 so Slack retries",
+		h.logger.Warn("Kafka did not acknowledge the record; responding 503 so Slack retries",
 			"err", err, "class", class, "topic", record.Topic, "event_id", eventID)
 		c.Response().Header().Set("Retry-After", "1")
 		return h.respond(c, endpoint, http.StatusServiceUnavailable, map[string]string{"error": "temporarily unavailable"})
@@ -199,7 +199,7 @@ func (h *handler) ignored(c echo.Context, outcome, eventType string) {
 	h.metrics.ignoredEvents.WithLabelValues(outcome, h.metrics.eventTypes.label(eventType)).Inc()
 }
 
-// reject answers a 4xx for a request that failed a check after or instead
+// reject responds with a 4xx for a request that failed a check after or instead
 // of signature verification.
 func (h *handler) reject(c echo.Context, endpoint string, rejection *requestError) error {
 	h.metrics.badRequests.WithLabelValues(rejection.reason).Inc()

@@ -71,7 +71,7 @@ func newMetrics(registerer prometheus.Registerer) *metrics {
 // defines far fewer event types than this; later ones count as "other".
 const maxEventTypeLabels = 64
 
-// labelSet admits the first max distinct values it sees and maps the rest
+// labelSet admits the first max distinct values it receives and maps the rest
 // to "other", so a label fed from request content stays bounded.
 type labelSet struct {
 	mu     sync.RWMutex

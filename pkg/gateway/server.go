@@ -44,7 +44,7 @@ func handleEchoError(err error, c echo.Context) {
 	_ = c.JSON(status, map[string]string{"error": http.StatusText(status)})
 }
 
-// inFlightLimit answers 503 at once when too many requests are being
+// inFlightLimit responds 503 at once when too many requests are being
 // handled, instead of letting them queue past Slack's deadline.
 type inFlightLimit struct {
 	slots   chan struct{}

@@ -40,7 +40,7 @@ type Service struct {
 	pipelineSet atomic.Pointer[pipeline]
 }
 
-// pipeline is what the handlers need once start-up is done.
+// pipeline contains the catalog and publisher that handlers use once start-up is done.
 type pipeline struct {
 	catalog   schema.Catalog
 	publisher Publisher
@@ -116,7 +116,7 @@ func (s *Service) PublicAddr() string { return s.publicLn.Addr().String() }
 // AdminAddr returns the address of the admin listener.
 func (s *Service) AdminAddr() string { return s.adminLn.Addr().String() }
 
-// Ready reports whether the schemas are registered, the brokers answered
+// Ready reports whether the schemas are registered, a broker responded
 // and no shutdown or fatal producer error has happened.
 func (s *Service) Ready() bool {
 	if !s.ready.Load() || s.stopping.Load() {

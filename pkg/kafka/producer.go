@@ -2,7 +2,7 @@
 // confluent-kafka-go) and waits for each record's delivery report.
 //
 // It holds the one mapping from Squarebot's settings to librdkafka's keys
-// (Config.ConfigMap). It knows nothing of Slack, routing or Avro: records
+// (Config.ConfigMap). It does not handle Slack payloads, routing or Avro: records
 // arrive as encoded bytes.
 package kafka
 
@@ -33,7 +33,7 @@ type Message struct {
 }
 
 // ErrQueueFull means librdkafka's local queue is full, so the record was
-// not accepted; the caller should answer so that the sender retries.
+// not accepted; the caller should respond so that the sender retries.
 var ErrQueueFull = errors.New("producer queue is full")
 
 // ErrClosed means the producer has been closed.
@@ -112,7 +112,7 @@ func WithStatsHandler(handle func(json string)) Option {
 	return func(p *Producer) { p.stats = handle }
 }
 
-// NewProducer starts a producer. It does not wait for a broker to answer;
+// NewProducer starts a producer. It does not wait for a broker to respond;
 // use Ping for that.
 func NewProducer(config Config, logger *slog.Logger, options ...Option) (*Producer, error) {
 	config.Defaults()
@@ -299,8 +299,8 @@ func (p *Producer) Fatal() error {
 	return nil
 }
 
-// Ping asks the brokers for cluster metadata and returns an error when none
-// answers before ctx ends.
+// Ping requests cluster metadata and returns an error when no broker
+// responds before ctx ends.
 func (p *Producer) Ping(ctx context.Context) error {
 	timeout := maxPing
 	if deadline, ok := ctx.Deadline(); ok {

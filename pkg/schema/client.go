@@ -69,7 +69,7 @@ func HTTPClient(config ClientConfig) (*http.Client, error) {
 		}
 		pool := x509.NewCertPool()
 		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("registry.ca_file: %s holds no PEM certificate", config.CAFile)
+			return nil, fmt.Errorf("registry.ca_file: %s contains no PEM certificate", config.CAFile)
 		}
 		transport.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	}
@@ -89,7 +89,7 @@ func (c *Client) Compatibility(ctx context.Context, subject string) (string, err
 	return answer.CompatibilityLevel, nil
 }
 
-// CheckLatest asks the registry whether text may be registered as the next
+// CheckLatest queries the registry whether text may be registered as the next
 // version of subject under the subject's compatibility level. It returns
 // the registry's messages when it is not. A subject with no versions
 // returns a *RegistryError with code 40401.
@@ -128,7 +128,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 	defer response.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(response.Body, 1<<20))
 	if err != nil {
-		return fmt.Errorf("subject %s: reading registry answer: %w", subject, err)
+		return fmt.Errorf("subject %s: reading registry response: %w", subject, err)
 	}
 	if response.StatusCode/100 != 2 {
 		var answer struct {
@@ -141,7 +141,7 @@ func (c *Client) do(ctx context.Context, method, path string, body []byte, out a
 		return &RegistryError{Subject: subject, Code: answer.Code, Message: answer.Message}
 	}
 	if err := json.Unmarshal(data, out); err != nil {
-		return fmt.Errorf("subject %s: decoding registry answer: %w", subject, err)
+		return fmt.Errorf("subject %s: decoding registry response: %w", subject, err)
 	}
 	return nil
 }

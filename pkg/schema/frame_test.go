@@ -34,7 +34,7 @@ func TestEncodeFrameMatchesEncode(t *testing.T) {
 }
 
 // TestEncodeFrameReuse encodes different values concurrently through the
-// pool and checks that no frame sees another's bytes.
+// pool and checks that no frame contains another's bytes.
 func TestEncodeFrameReuse(t *testing.T) {
 	source, err := schema.Load("slack_channel_key.avsc")
 	if err != nil {

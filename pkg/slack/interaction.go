@@ -61,7 +61,7 @@ type Channel struct {
 	Name string `json:"name"`
 }
 
-// Container is where the element the user operated was.
+// Container is the location of the element the user operated.
 type Container struct {
 	Type         string `json:"type"`
 	MessageTS    string `json:"message_ts"`
