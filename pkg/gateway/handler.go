@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -25,8 +26,9 @@ type Publisher interface {
 	Publish(ctx context.Context, message kafka.Message) error
 }
 
-// errAckDeadline is the cause of a publish that ran out of its budget.
-var errAckDeadline = errors.New("ack deadline for Kafka passed")
+// errAckDeadline is the cause of a publish that ran out of its budget. It
+// wraps context.DeadlineExceeded so the error class stays "deadline".
+var errAckDeadline = fmt.Errorf("ack deadline for Kafka passed: %w", context.DeadlineExceeded)
 
 // handler serves the Slack endpoints.
 type handler struct {

@@ -267,13 +267,17 @@ func (s *Service) shutdown() error {
 	defer cancel()
 
 	var errs []error
+	started := time.Now()
 	if err := s.public.Shutdown(ctx); err != nil {
 		errs = append(errs, fmt.Errorf("draining HTTP requests: %w", err))
 	}
+	s.logger.Info("listener closed and requests drained", "took", time.Since(started).String())
 	if producer := s.producer.Load(); producer != nil {
-		if remaining := producer.Flush(ctx); remaining > 0 {
+		remaining := producer.Flush(ctx)
+		if remaining > 0 {
 			s.logger.Error("records still queued after the shutdown budget; they are lost", "records", remaining)
 		}
+		s.logger.Info("producer flushed", "records_left", remaining, "took", time.Since(started).String())
 		producer.Close()
 	}
 	adminCtx, cancelAdmin := context.WithTimeout(context.Background(), time.Second)

@@ -205,6 +205,11 @@ func (c *Config) ConfigMap() *ckafka.ConfigMap {
 		"message.timeout.ms":           int(c.DeliveryTimeout / time.Millisecond),
 		"queue.buffering.max.messages": c.QueueMaxMessages,
 		"go.delivery.reports":          true,
+		// librdkafka backs off reconnects up to 10 s by default, which kept
+		// requests failing for up to 10 s after a broker came back. Slack
+		// gives each delivery 3 s, so reconnect within a second.
+		"reconnect.backoff.ms":     100,
+		"reconnect.backoff.max.ms": 1000,
 		// Delivery reports carry only the error and the opaque channel:
 		// copying key and value back into Go memory would double the
 		// allocations per record.

@@ -36,9 +36,11 @@ func (e *RegistryError) Error() string {
 }
 
 // Permanent reports whether retrying the same request cannot succeed: the
-// registry rejected the schema or the compatibility level.
+// registry rejected the schema or the compatibility level. Confluent
+// Schema Registry reports an incompatible schema as 409 in older releases
+// and 40901 in newer ones, and invalid input as 422xx.
 func (e *RegistryError) Permanent() bool {
-	return e.Code == 409 || e.Code/100 == 422
+	return e.Code == 409 || e.Code/100 == 409 || e.Code/100 == 422
 }
 
 // Register sets the compatibility level of each binding's key and value

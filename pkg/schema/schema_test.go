@@ -807,6 +807,7 @@ func TestRegistryErrorPermanent(t *testing.T) {
 		want bool
 	}{
 		{"incompatible", 409, true},
+		{"incompatible, newer code", 40901, true},
 		{"invalid schema", 42201, true},
 		{"invalid compatibility level", 42203, true},
 		{"subject not found", 40401, false},
