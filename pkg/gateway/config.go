@@ -34,7 +34,7 @@ type Config struct {
 	// disables deduplication. Default 10 minutes.
 	DedupWindow time.Duration
 	// DedupMaxEvents bounds the event ids kept; when full, the oldest is
-	// dropped. Default 100000, about 10 MiB.
+	// dropped. Default 100000, about 8 MiB of heap.
 	DedupMaxEvents int
 	// ShutdownTimeout bounds the drain of in-flight requests and the
 	// producer flush after a stop signal. Default 10 s.

@@ -1,6 +1,7 @@
 package gateway
 
 import (
+	"hash/maphash"
 	"sync"
 	"time"
 )
@@ -11,24 +12,42 @@ import (
 //
 // It is per process: replicas do not share it, so a retry that reaches
 // another replica is published again, with the same event id.
+//
+// It stores a 128-bit keyed hash of each id rather than the id, which
+// keeps an entry near 60 bytes. Two different ids collide with a
+// probability of about n²/2¹²⁹ for n stored ids: for 100,000 ids, about
+// 10⁻²⁹.
 type deliveredEvents struct {
 	window time.Duration
 	max    int
 	now    func() time.Time
+	seeds  [2]maphash.Seed
 
 	mu    sync.Mutex
-	seen  map[string]time.Time
+	seen  map[eventHash]time.Time
 	queue []deliveredEvent // in insertion order, which is time order
 	head  int
 }
 
+type eventHash [2]uint64
+
 type deliveredEvent struct {
-	id string
-	at time.Time
+	hash eventHash
+	at   time.Time
 }
 
 func newDeliveredEvents(window time.Duration, max int) *deliveredEvents {
-	return &deliveredEvents{window: window, max: max, now: time.Now, seen: make(map[string]time.Time)}
+	return &deliveredEvents{
+		window: window,
+		max:    max,
+		now:    time.Now,
+		seeds:  [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()},
+		seen:   make(map[eventHash]time.Time),
+	}
+}
+
+func (d *deliveredEvents) hash(id string) eventHash {
+	return eventHash{maphash.String(d.seeds[0], id), maphash.String(d.seeds[1], id)}
 }
 
 // contains reports whether id was delivered within the window.
@@ -38,7 +57,7 @@ func (d *deliveredEvents) contains(id string) bool {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	at, ok := d.seen[id]
+	at, ok := d.seen[d.hash(id)]
 	return ok && d.now().Sub(at) < d.window
 }
 
@@ -52,14 +71,15 @@ func (d *deliveredEvents) add(id string) {
 	defer d.mu.Unlock()
 	now := d.now()
 	d.expire(now)
-	if _, ok := d.seen[id]; ok {
+	hash := d.hash(id)
+	if _, ok := d.seen[hash]; ok {
 		return
 	}
 	if len(d.seen) >= d.max {
 		d.evictOldest()
 	}
-	d.seen[id] = now
-	d.queue = append(d.queue, deliveredEvent{id: id, at: now})
+	d.seen[hash] = now
+	d.queue = append(d.queue, deliveredEvent{hash: hash, at: now})
 }
 
 // expire drops the ids older than the window from the front of the queue.
@@ -73,7 +93,7 @@ func (d *deliveredEvents) evictOldest() {
 	if d.head >= len(d.queue) {
 		return
 	}
-	delete(d.seen, d.queue[d.head].id)
+	delete(d.seen, d.queue[d.head].hash)
 	d.queue[d.head] = deliveredEvent{}
 	d.head++
 	// Compact once the consumed front is half the slice, so memory stays

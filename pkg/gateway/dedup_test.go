@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
 	"time"
 )
@@ -75,5 +76,34 @@ func TestDeliveredEventsNil(t *testing.T) {
 
 	if events.contains("Ev1") {
 		t.Error("a disabled cache reported a delivered id")
+	}
+}
+
+// TestDeliveredEventsMemory keeps the per-id cost documented in the
+// configuration reference honest.
+func TestDeliveredEventsMemory(t *testing.T) {
+	const ids = 100000
+	eventIDs := make([]string, ids)
+	for i := range eventIDs {
+		eventIDs[i] = fmt.Sprintf("Ev%010d", i)
+	}
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	events := newDeliveredEvents(time.Hour, ids)
+
+	for _, id := range eventIDs {
+		events.add(id)
+	}
+
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perID := float64(after.HeapAlloc-before.HeapAlloc) / ids
+	t.Logf("%.0f bytes of heap per stored id", perID)
+	if perID > 120 {
+		t.Errorf("%.0f bytes of heap per stored id, want at most 120", perID)
+	}
+	if events.size() != ids {
+		t.Errorf("size = %d, want %d", events.size(), ids)
 	}
 }
