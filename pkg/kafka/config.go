@@ -53,7 +53,9 @@ type Config struct {
 	TLSCertFile string
 	TLSKeyFile  string
 	// Linger is how long librdkafka waits to fill a batch (linger.ms).
-	// Default 1 ms.
+	// Default 0: under load batches still form while earlier requests are
+	// in flight, and BenchmarkPublishLinger measured 0 faster than 1 ms and
+	// 5 ms at 32 concurrent publishers.
 	Linger time.Duration
 	// BatchMaxMessages caps the records in one batch (batch.num.messages).
 	// Default 10000.
@@ -86,9 +88,6 @@ func (c *Config) Defaults() {
 	}
 	if c.SASLMechanism == "" {
 		c.SASLMechanism = MechanismSCRAMSHA512
-	}
-	if c.Linger == 0 {
-		c.Linger = time.Millisecond
 	}
 	if c.BatchMaxMessages == 0 {
 		c.BatchMaxMessages = 10000

@@ -28,7 +28,7 @@ func TestConfigDefaults(t *testing.T) {
 		ClientID:           "squarebot",
 		SecurityProtocol:   kafka.ProtocolPlaintext,
 		SASLMechanism:      kafka.MechanismSCRAMSHA512,
-		Linger:             time.Millisecond,
+		Linger:             0,
 		BatchMaxMessages:   10000,
 		Compression:        "none",
 		DeliveryTimeout:    time.Minute,
@@ -221,13 +221,15 @@ func TestConfigMapFixedSettings(t *testing.T) {
 		"acks":                         "all",
 		"enable.idempotence":           true,
 		"partitioner":                  "murmur2_random",
-		"linger.ms":                    "1",
+		"linger.ms":                    "0",
 		"batch.num.messages":           10000,
 		"compression.type":             "none",
 		"message.timeout.ms":           60000,
 		"queue.buffering.max.messages": 100000,
 		"security.protocol":            "plaintext",
 		"statistics.interval.ms":       15000,
+		"reconnect.backoff.max.ms":     1000,
+		"go.delivery.report.fields":    "none",
 	}
 	for key, wantValue := range want {
 		value, ok := settingOf(settings, key)
