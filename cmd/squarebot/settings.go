@@ -45,6 +45,7 @@ var settings = []setting{
 	{"http.write_timeout", 10 * time.Second, "Time from the end of the request headers to the end of the response."},
 	{"http.idle_timeout", 120 * time.Second, "How long an idle keep-alive connection stays open."},
 	{"admin.addr", ":9090", "Listen address of /healthz, /readyz and /metrics. Keep it off the ingress."},
+	{"admin.pprof", false, "Serve Go's profiling endpoints under /debug/pprof/ on the admin listener, for performance work."},
 	{"log.level", "info", "Log level: debug, info, warn or error. Per-request lines are debug."},
 	{"log.format", "json", "Log format: json or text."},
 	{"kafka.bootstrap_servers", "", "Kafka brokers as host:port[,host:port...]. Required."},
@@ -178,6 +179,7 @@ func loadConfig(v *viper.Viper) (gateway.Config, error) {
 		IdleTimeout:       duration("http.idle_timeout"),
 	}
 	config.Admin.Addr = v.GetString("admin.addr")
+	config.Admin.Pprof = boolean("admin.pprof")
 	config.AckTimeout = duration("kafka.ack_timeout")
 	config.Kafka = kafka.Config{
 		BootstrapServers:   v.GetString("kafka.bootstrap_servers"),

@@ -69,6 +69,10 @@ type HTTPConfig struct {
 type AdminConfig struct {
 	// Addr is the listen address. Default ":9090".
 	Addr string
+	// Pprof serves Go's profiling endpoints under /debug/pprof/ on the
+	// admin listener. Default false; they reveal internals and cost CPU
+	// while a profile runs.
+	Pprof bool
 }
 
 // RegistryConfig configures the schema registry client.

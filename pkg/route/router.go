@@ -121,8 +121,8 @@ func messageValue(envelope *slack.EventEnvelope, body []byte) *records.SlackMess
 		PreviousMessage:    nestedMessage(event.PreviousMessage),
 		DeletedTs:          optional(event.DeletedTS),
 		FileIds:            make([]string, 0, len(event.Files)),
-		AttachmentCount:    len(event.Attachments),
-		BlockCount:         len(event.Blocks),
+		AttachmentCount:    int(event.Attachments),
+		BlockCount:         int(event.Blocks),
 		IsExtSharedChannel: envelope.IsExtSharedChannel,
 		SlackJSON:          string(body),
 	}
