@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"net/http"
-	"strconv"
 	"sync"
 
 	"github.com/lsst-sqre/squarebot/pkg/slack"
@@ -49,7 +48,10 @@ func classifyInteractionError(err error) *requestError {
 
 // readBody reads the whole body into a pooled buffer, failing with
 // *http.MaxBytesError once it passes limit, so an oversized body is never
-// silently cut. Return the buffer with releaseBody when no value derived
+// silently cut. w must be net/http's own ResponseWriter, not a wrapper:
+// MaxBytesReader then tells the server to close the connection after the
+// response instead of draining the rest of the body, which a client that
+// stops sending would block forever. Return the buffer with releaseBody when no value derived
 // from its bytes without a copy is used any more.
 func readBody(w http.ResponseWriter, request *http.Request, limit int64) (*bytes.Buffer, error) {
 	buffer := bodyPool.Get().(*bytes.Buffer)
@@ -78,5 +80,3 @@ func releaseBody(buffer *bytes.Buffer) {
 		bodyPool.Put(buffer)
 	}
 }
-
-func statusLabel(status int) string { return strconv.Itoa(status) }

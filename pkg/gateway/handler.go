@@ -116,7 +116,7 @@ func (h *handler) readVerified(c echo.Context, endpoint string) (*bytes.Buffer, 
 	if request.ContentLength > h.maxBodyBytes {
 		return nil, h.reject(c, endpoint, errBodyTooLarge)
 	}
-	buffer, err := readBody(c.Response(), request, h.maxBodyBytes)
+	buffer, err := readBody(c.Response().Writer, request, h.maxBodyBytes)
 	if err != nil {
 		var tooLarge *http.MaxBytesError
 		if errors.As(err, &tooLarge) {
@@ -189,8 +189,7 @@ func (h *handler) publish(c echo.Context, endpoint string, record route.Record, 
 		return h.respond(c, endpoint, http.StatusServiceUnavailable, map[string]string{"error": "temporarily unavailable"})
 	}
 	h.delivered.add(eventID)
-	h.metrics.published.WithLabelValues(record.Topic).Inc()
-	h.metrics.publishDuration.WithLabelValues(record.Topic).Observe(time.Since(receivedAt).Seconds())
+	h.metrics.recordPublished(record.Topic, time.Since(receivedAt))
 	if h.logger.Enabled(context.Background(), slog.LevelDebug) {
 		h.logger.Debug("published record", "topic", record.Topic, "event_id", eventID)
 	}
@@ -211,7 +210,7 @@ func (h *handler) reject(c echo.Context, endpoint string, rejection *requestErro
 }
 
 func (h *handler) respond(c echo.Context, endpoint string, status int, body map[string]string) error {
-	h.metrics.requests.WithLabelValues(endpoint, statusLabel(status)).Inc()
+	h.metrics.recordRequest(endpoint, status)
 	if err := c.JSON(status, body); err != nil {
 		return err
 	}
@@ -219,7 +218,7 @@ func (h *handler) respond(c echo.Context, endpoint string, status int, body map[
 }
 
 func (h *handler) respondEmpty(c echo.Context, endpoint string) error {
-	h.metrics.requests.WithLabelValues(endpoint, statusLabel(http.StatusOK)).Inc()
+	h.metrics.recordRequest(endpoint, http.StatusOK)
 	return c.NoContent(http.StatusOK)
 }
 

@@ -1,7 +1,9 @@
 package gateway
 
 import (
+	"strconv"
 	"sync"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -19,6 +21,51 @@ type metrics struct {
 	inFlight          prometheus.Gauge
 	duplicates        prometheus.Counter
 	eventTypes        *labelSet
+
+	// topics and okRequests hold the series of the hot path, resolved once,
+	// because resolving label values costs a hash and a lock per call.
+	topics     map[string]topicSeries
+	okRequests map[string]prometheus.Counter
+}
+
+// topicSeries are the per-topic series of one published record.
+type topicSeries struct {
+	published prometheus.Counter
+	duration  prometheus.Observer
+}
+
+// prepare resolves the hot-path series for the topics and endpoints.
+func (m *metrics) prepare(topics []string, endpoints []string) {
+	m.topics = make(map[string]topicSeries, len(topics))
+	for _, topic := range topics {
+		m.topics[topic] = topicSeries{
+			published: m.published.WithLabelValues(topic),
+			duration:  m.publishDuration.WithLabelValues(topic),
+		}
+	}
+	m.okRequests = make(map[string]prometheus.Counter, len(endpoints))
+	for _, endpoint := range endpoints {
+		m.okRequests[endpoint] = m.requests.WithLabelValues(endpoint, "200")
+	}
+}
+
+// recordPublished counts a published record and its latency.
+func (m *metrics) recordPublished(topic string, latency time.Duration) {
+	series, ok := m.topics[topic]
+	if !ok {
+		series = topicSeries{published: m.published.WithLabelValues(topic), duration: m.publishDuration.WithLabelValues(topic)}
+	}
+	series.published.Inc()
+	series.duration.Observe(latency.Seconds())
+}
+
+// recordRequest counts an answered request.
+func (m *metrics) recordRequest(endpoint string, status int) {
+	if counter, ok := m.okRequests[endpoint]; ok && status == 200 {
+		counter.Inc()
+		return
+	}
+	m.requests.WithLabelValues(endpoint, strconv.Itoa(status)).Inc()
 }
 
 func newMetrics(registerer prometheus.Registerer) *metrics {

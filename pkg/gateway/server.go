@@ -3,6 +3,7 @@ package gateway
 import (
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -44,6 +45,14 @@ func handleEchoError(err error, c echo.Context) {
 	_ = c.JSON(status, map[string]string{"error": http.StatusText(status)})
 }
 
+// endpointOf returns the endpoint label of a route path.
+func endpointOf(path string) string {
+	if strings.HasSuffix(path, "/slack/event") {
+		return "event"
+	}
+	return "interaction"
+}
+
 // inFlightLimit responds 503 at once when too many requests are being
 // handled, instead of letting them queue past Slack's deadline.
 type inFlightLimit struct {
@@ -61,6 +70,7 @@ func (l *inFlightLimit) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		case l.slots <- struct{}{}:
 		default:
 			l.metrics.badRequests.WithLabelValues("overloaded").Inc()
+			l.metrics.recordRequest(endpointOf(c.Path()), http.StatusServiceUnavailable)
 			c.Response().Header().Set("Retry-After", "1")
 			_ = c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "too many requests in flight"})
 			return errResponded

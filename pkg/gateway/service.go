@@ -62,6 +62,7 @@ func New(config Config, logger *slog.Logger) (*Service, error) {
 	s := &Service{config: config, logger: logger, registry: prometheus.NewRegistry()}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(s.registry)
+	s.metrics.prepare(config.Topics.Names(), []string{"event", "interaction"})
 	s.handler = &handler{
 		verifier:     verifier,
 		router:       route.NewRouter(config.Topics),

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"unicode/utf8"
 )
 
 // Interaction is the payload of an interactive component request
@@ -231,6 +232,9 @@ func ParseInteractionForm(body []byte) (*Interaction, []byte, error) {
 	}
 	if len(payloads) > 1 {
 		return nil, nil, fmt.Errorf("%w: payload field repeated", ErrInvalidForm)
+	}
+	if !utf8.ValidString(payloads[0]) {
+		return nil, nil, fmt.Errorf("%w: payload field is not valid UTF-8 after form decoding", ErrMalformedPayload)
 	}
 	payload := []byte(payloads[0])
 	interaction, err := ParseInteraction(payload)
