@@ -34,7 +34,9 @@ type Config struct {
 	// disables deduplication. Default 10 minutes.
 	DedupWindow time.Duration
 	// DedupMaxEvents bounds the event ids kept; when full, the oldest is
-	// dropped. Default 100000, about 8 MiB of heap.
+	// dropped. Default 50000, about 4 MiB of heap: Slack sends a workspace at
+	// most 30,000 events an hour, so 5,000 in a 10-minute window, and the
+	// default covers ten workspaces at that rate.
 	DedupMaxEvents int
 	// ShutdownTimeout bounds the drain of in-flight requests and the
 	// producer flush after a stop signal. Default 10 s.
@@ -118,7 +120,7 @@ func DefaultConfig() Config {
 		Topics:          route.DefaultTopics(),
 		ShutdownTimeout: 10 * time.Second,
 		DedupWindow:     10 * time.Minute,
-		DedupMaxEvents:  100000,
+		DedupMaxEvents:  50000,
 	}
 }
 

@@ -42,7 +42,7 @@ func TestDefaultConfig(t *testing.T) {
 		},
 		Topics:          route.DefaultTopics(),
 		DedupWindow:     10 * time.Minute,
-		DedupMaxEvents:  100000,
+		DedupMaxEvents:  50000,
 		ShutdownTimeout: 10 * time.Second,
 	}
 	// Kafka is compared on its own below, so a difference there does not
