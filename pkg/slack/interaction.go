@@ -247,6 +247,9 @@ func ParseInteractionForm(body []byte) (*Interaction, []byte, error) {
 // ParseInteraction decodes interaction JSON. The payload must be an object
 // with a type. Errors match ErrMalformedPayload.
 func ParseInteraction(payload []byte) (*Interaction, error) {
+	if !json.Valid(payload) {
+		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformedPayload)
+	}
 	var interaction Interaction
 	if err := jsonAPI.Unmarshal(payload, &interaction); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrMalformedPayload, err)
