@@ -14,7 +14,7 @@ func newEcho(h *handler, prefix string, limit *inFlightLimit) *echo.Echo {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
-	e.HTTPErrorHandler = handleEchoError
+	e.HTTPErrorHandler = h.handleEchoError
 	e.Use(limit.middleware)
 	for _, base := range uniquePrefixes(prefix) {
 		e.POST(base+"/slack/event", h.event)
@@ -31,9 +31,10 @@ func uniquePrefixes(prefix string) []string {
 }
 
 // handleEchoError writes a fixed JSON body for Echo's own errors, such as
-// 404 for an unknown path and 405 for a wrong method. Handlers write their
-// own responses and return errResponded.
-func handleEchoError(err error, c echo.Context) {
+// 404 for an unknown path and 405 for a wrong method, and logs and counts
+// them like other rejected requests. Handlers write their own responses
+// and return errResponded.
+func (h *handler) handleEchoError(err error, c echo.Context) {
 	if errors.Is(err, errResponded) || c.Response().Committed {
 		return
 	}
@@ -42,6 +43,15 @@ func handleEchoError(err error, c echo.Context) {
 	if errors.As(err, &httpError) {
 		status = httpError.Code
 	}
+	reason := "other"
+	switch status {
+	case http.StatusNotFound:
+		reason = "not_found"
+	case http.StatusMethodNotAllowed:
+		reason = "method_not_allowed"
+	}
+	h.metrics.badRequests.WithLabelValues(reason).Inc()
+	h.logger.Warn("rejected request", "reason", reason, "status", status, "remote_addr", c.Request().RemoteAddr)
 	_ = c.JSON(status, map[string]string{"error": http.StatusText(status)})
 }
 
