@@ -2,8 +2,11 @@ package gateway
 
 import (
 	"errors"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -68,10 +71,28 @@ func endpointOf(path string) string {
 type inFlightLimit struct {
 	slots   chan struct{}
 	metrics *metrics
+	logger  *slog.Logger
+	// lastLog and turnedAway keep the warning to one line a second, with
+	// the count of requests turned away since the last line.
+	lastLog    atomic.Int64
+	turnedAway atomic.Int64
 }
 
-func newInFlightLimit(max int, m *metrics) *inFlightLimit {
-	return &inFlightLimit{slots: make(chan struct{}, max), metrics: m}
+func newInFlightLimit(max int, m *metrics, logger *slog.Logger) *inFlightLimit {
+	return &inFlightLimit{slots: make(chan struct{}, max), metrics: m, logger: logger}
+}
+
+// warnTurnedAway logs at most one line a second about requests turned away.
+func (l *inFlightLimit) warnTurnedAway() {
+	count := l.turnedAway.Add(1)
+	now := time.Now().UnixNano()
+	last := l.lastLog.Load()
+	if now-last < int64(time.Second) || !l.lastLog.CompareAndSwap(last, now) {
+		return
+	}
+	l.turnedAway.Add(-count)
+	l.logger.Warn("too many requests in flight; responding 503 so Slack retries",
+		"max_in_flight", cap(l.slots), "turned_away", count)
 }
 
 func (l *inFlightLimit) middleware(next echo.HandlerFunc) echo.HandlerFunc {
@@ -81,6 +102,7 @@ func (l *inFlightLimit) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 		default:
 			l.metrics.badRequests.WithLabelValues("overloaded").Inc()
 			l.metrics.recordRequest(endpointOf(c.Path()), http.StatusServiceUnavailable)
+			l.warnTurnedAway()
 			c.Response().Header().Set("Retry-After", "1")
 			_ = c.JSON(http.StatusServiceUnavailable, map[string]string{"error": "too many requests in flight"})
 			return errResponded

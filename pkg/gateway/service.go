@@ -92,7 +92,7 @@ func New(config Config, logger *slog.Logger) (*Service, error) {
 		s.publicLn.Close()
 		return nil, fmt.Errorf("listening on admin.addr %s: %w", config.Admin.Addr, err)
 	}
-	echoServer := newEcho(s.handler, config.HTTP.PathPrefix, newInFlightLimit(config.HTTP.MaxInFlight, s.metrics))
+	echoServer := newEcho(s.handler, config.HTTP.PathPrefix, newInFlightLimit(config.HTTP.MaxInFlight, s.metrics, logger))
 	s.public = &http.Server{
 		Handler:           echoServer,
 		ReadHeaderTimeout: config.HTTP.ReadHeaderTimeout,
