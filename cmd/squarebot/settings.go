@@ -30,8 +30,8 @@ type setting struct {
 	description string
 }
 
-// settings lists every configuration key. A default of nil means the key
-// has no default.
+// settings lists every configuration key. An empty string default means
+// the key has no default.
 var settings = []setting{
 	{"slack.signing_secrets", "", "Slack signing secrets, comma-separated in the environment or a YAML list. A request signed with any of them is accepted, so a new secret can be added before the old one is removed. Required unless slack.signing_secrets_file is set."},
 	{"slack.signing_secrets_file", "", "File with signing secrets, one per line, for a mounted Kubernetes Secret. Added to slack.signing_secrets."},
