@@ -32,7 +32,7 @@ func benchmarkCatalog(b *testing.B) schema.Catalog {
 }
 
 func BenchmarkRouteEvent(b *testing.B) {
-	body := mustReadB(b, "events/app_mention_rich_text_blocks.json")
+	body := fixtures.MustBody(b, "events/app_mention_rich_text_blocks.json")
 	router := route.NewRouter(route.DefaultTopics())
 	delivery := route.Delivery{ReceivedAt: time.Now()}
 	b.SetBytes(int64(len(body)))
@@ -50,7 +50,7 @@ func BenchmarkRouteEvent(b *testing.B) {
 }
 
 func BenchmarkRouteAndEncodeEvent(b *testing.B) {
-	body := mustReadB(b, "events/app_mention_rich_text_blocks.json")
+	body := fixtures.MustBody(b, "events/app_mention_rich_text_blocks.json")
 	router := route.NewRouter(route.DefaultTopics())
 	catalog := benchmarkCatalog(b)
 	delivery := route.Delivery{ReceivedAt: time.Now()}
@@ -70,7 +70,7 @@ func BenchmarkRouteAndEncodeEvent(b *testing.B) {
 }
 
 func BenchmarkEncodeEvent(b *testing.B) {
-	body := mustReadB(b, "events/app_mention_rich_text_blocks.json")
+	body := fixtures.MustBody(b, "events/app_mention_rich_text_blocks.json")
 	catalog := benchmarkCatalog(b)
 	envelope, err := slack.ParseEventEnvelope(body)
 	if err != nil {
@@ -88,7 +88,7 @@ func BenchmarkEncodeEvent(b *testing.B) {
 }
 
 func BenchmarkRouteInteraction(b *testing.B) {
-	body := mustReadB(b, "interactions/block_actions_button_message.json")
+	body := fixtures.MustBody(b, "interactions/block_actions_button_message.json")
 	router := route.NewRouter(route.DefaultTopics())
 	catalog := benchmarkCatalog(b)
 	delivery := route.Delivery{ReceivedAt: time.Now()}
@@ -107,27 +107,8 @@ func BenchmarkRouteInteraction(b *testing.B) {
 	}
 }
 
-func mustReadB(b *testing.B, file string) []byte {
-	b.Helper()
-	cases, err := fixtures.Load()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, c := range cases {
-		if c.File == file {
-			body, _, err := c.Body()
-			if err != nil {
-				b.Fatal(err)
-			}
-			return body
-		}
-	}
-	b.Fatalf("no fixture %s", file)
-	return nil
-}
-
 func BenchmarkEncodeEventFrames(b *testing.B) {
-	body := mustReadB(b, "events/app_mention_rich_text_blocks.json")
+	body := fixtures.MustBody(b, "events/app_mention_rich_text_blocks.json")
 	catalog := benchmarkCatalog(b)
 	envelope, err := slack.ParseEventEnvelope(body)
 	if err != nil {

@@ -108,7 +108,7 @@ func TestRouteEveryFixture(t *testing.T) {
 }
 
 func TestRouteSlackConnectKeyUsesContextTeam(t *testing.T) {
-	body := mustRead(t, "events/message_ext_shared_channel.json")
+	body := fixtures.MustRead(t, "events/message_ext_shared_channel.json")
 	envelope, err := slack.ParseEventEnvelope(body)
 	if err != nil {
 		t.Fatal(err)
@@ -144,7 +144,7 @@ func TestRouteEventOutcomes(t *testing.T) {
 	router := route.NewRouter(route.DefaultTopics())
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
-			body := mustRead(t, tt.file)
+			body := fixtures.MustRead(t, tt.file)
 			envelope, err := slack.ParseEventEnvelope(body)
 			if err != nil {
 				t.Fatal(err)
@@ -163,7 +163,7 @@ func TestRouteEventOutcomes(t *testing.T) {
 }
 
 func TestRouteChallenge(t *testing.T) {
-	body := mustRead(t, "events/url_verification.json")
+	body := fixtures.MustRead(t, "events/url_verification.json")
 	envelope, err := slack.ParseEventEnvelope(body)
 	if err != nil {
 		t.Fatal(err)
@@ -190,7 +190,7 @@ func TestRouteConfiguredTopics(t *testing.T) {
 		"events/message_mpim.json":      "p",
 	}
 	for file, topic := range want {
-		body := mustRead(t, file)
+		body := fixtures.MustRead(t, file)
 		envelope, err := slack.ParseEventEnvelope(body)
 		if err != nil {
 			t.Fatal(err)
@@ -208,7 +208,7 @@ func TestDeliveryHeaders(t *testing.T) {
 	header := http.Header{}
 	header.Set("X-Slack-Retry-Num", "2")
 	header.Set("X-Slack-Retry-Reason", "http_timeout")
-	body := mustRead(t, "events/message_im.json")
+	body := fixtures.MustRead(t, "events/message_im.json")
 	envelope, err := slack.ParseEventEnvelope(body)
 	if err != nil {
 		t.Fatal(err)
@@ -243,23 +243,4 @@ func TestDeliveryDropsInvalidRetryNum(t *testing.T) {
 	if delivery.RetryNum != "" {
 		t.Errorf("RetryNum = %q, want empty", delivery.RetryNum)
 	}
-}
-
-func mustRead(t *testing.T, file string) []byte {
-	t.Helper()
-	cases, err := fixtures.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		if c.File == file {
-			data, err := c.Read()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return data
-		}
-	}
-	t.Fatalf("no fixture %s", file)
-	return nil
 }

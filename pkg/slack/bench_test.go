@@ -11,27 +11,8 @@ import (
 	"github.com/lsst-sqre/squarebot/test/fixtures"
 )
 
-func benchmarkBody(b *testing.B, file string) []byte {
-	b.Helper()
-	cases, err := fixtures.Load()
-	if err != nil {
-		b.Fatal(err)
-	}
-	for _, c := range cases {
-		if c.File == file {
-			body, _, err := c.Body()
-			if err != nil {
-				b.Fatal(err)
-			}
-			return body
-		}
-	}
-	b.Fatalf("no fixture %s", file)
-	return nil
-}
-
 func BenchmarkVerify(b *testing.B) {
-	body := benchmarkBody(b, "events/message_channels.json")
+	body := fixtures.MustBody(b, "events/message_channels.json")
 	now := time.Now()
 	verifier, err := slack.NewVerifier([]secret.Value{"old-secret", "bench-secret"}, slack.WithClock(func() time.Time { return now }))
 	if err != nil {
@@ -52,7 +33,7 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 func BenchmarkParseEventEnvelope(b *testing.B) {
-	body := benchmarkBody(b, "events/app_mention_rich_text_blocks.json")
+	body := fixtures.MustBody(b, "events/app_mention_rich_text_blocks.json")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 
@@ -64,7 +45,7 @@ func BenchmarkParseEventEnvelope(b *testing.B) {
 }
 
 func BenchmarkParseInteractionForm(b *testing.B) {
-	body := benchmarkBody(b, "interactions/block_actions_button_message.json")
+	body := fixtures.MustBody(b, "interactions/block_actions_button_message.json")
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 

@@ -15,31 +15,12 @@ import (
 	"github.com/lsst-sqre/squarebot/test/harness"
 )
 
-func readFixture(t *testing.T, file string) []byte {
-	t.Helper()
-	cases, err := fixtures.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range cases {
-		if c.File == file {
-			body, _, err := c.Body()
-			if err != nil {
-				t.Fatal(err)
-			}
-			return body
-		}
-	}
-	t.Fatalf("no fixture %s", file)
-	return nil
-}
-
 // TestPipelineRejects checks that each bad request gets its status and a
 // fixed body, and that none of them publishes anything.
 func TestPipelineRejects(t *testing.T) {
 	h := harness.Start(t, harness.Options{})
-	event := readFixture(t, "events/message_im.json")
-	interaction := readFixture(t, "interactions/shortcut_global.json")
+	event := fixtures.MustBody(t, "events/message_im.json")
+	interaction := fixtures.MustBody(t, "interactions/shortcut_global.json")
 	wrongSignature := http.Header{}
 	wrongSignature.Set(slack.HeaderTimestamp, "1718000000")
 	wrongSignature.Set(slack.HeaderSignature, "v0="+strings.Repeat("ab", 32))
@@ -87,8 +68,8 @@ func TestPipelineRejects(t *testing.T) {
 func TestPipelinePathPrefix(t *testing.T) {
 	h := harness.Start(t, harness.Options{Configure: func(c *gateway.Config) { c.HTTP.PathPrefix = "/squarebot" }})
 
-	prefixed := h.Post(t, "/squarebot/slack/event", "application/json", readFixture(t, "events/message_im.json"), nil)
-	bare := h.Post(t, "/slack/interaction", "application/x-www-form-urlencoded", readFixture(t, "interactions/shortcut_global.json"), nil)
+	prefixed := h.Post(t, "/squarebot/slack/event", "application/json", fixtures.MustBody(t, "events/message_im.json"), nil)
+	bare := h.Post(t, "/slack/interaction", "application/x-www-form-urlencoded", fixtures.MustBody(t, "interactions/shortcut_global.json"), nil)
 
 	if prefixed.Status != http.StatusOK {
 		t.Errorf("prefixed path: status = %d, want 200", prefixed.Status)
@@ -103,7 +84,7 @@ func TestPipelinePathPrefix(t *testing.T) {
 
 func TestPipelineChallenge(t *testing.T) {
 	h := harness.Start(t, harness.Options{})
-	body := readFixture(t, "events/url_verification.json")
+	body := fixtures.MustBody(t, "events/url_verification.json")
 	var fixture struct {
 		Challenge string `json:"challenge"`
 	}
@@ -133,7 +114,7 @@ func TestPipelineRetryHeaders(t *testing.T) {
 	header.Set("X-Slack-Retry-Num", "1")
 	header.Set("X-Slack-Retry-Reason", "http_timeout")
 
-	response := h.Post(t, "/slack/event", "application/json", readFixture(t, "events/message_mpim.json"), header)
+	response := h.Post(t, "/slack/event", "application/json", fixtures.MustBody(t, "events/message_mpim.json"), header)
 
 	if response.Status != http.StatusOK {
 		t.Fatalf("status = %d, want 200", response.Status)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lsst-sqre/squarebot/pkg/gateway"
+	"github.com/lsst-sqre/squarebot/test/fixtures"
 	"github.com/lsst-sqre/squarebot/test/harness"
 )
 
@@ -16,7 +17,7 @@ import (
 // exists.
 func TestPipelineRetryNotPublishedTwice(t *testing.T) {
 	h := harness.Start(t, harness.Options{})
-	body := readFixture(t, "events/message_groups.json")
+	body := fixtures.MustBody(t, "events/message_groups.json")
 	retry := http.Header{}
 	retry.Set("X-Slack-Retry-Num", "1")
 	retry.Set("X-Slack-Retry-Reason", "http_timeout")
@@ -34,7 +35,7 @@ func TestPipelineRetryNotPublishedTwice(t *testing.T) {
 
 func TestPipelineDedupDisabled(t *testing.T) {
 	h := harness.Start(t, harness.Options{Configure: func(c *gateway.Config) { c.DedupWindow = 0 }})
-	body := readFixture(t, "events/message_groups.json")
+	body := fixtures.MustBody(t, "events/message_groups.json")
 
 	h.Post(t, "/slack/event", "application/json", body, nil)
 	h.Post(t, "/slack/event", "application/json", body, nil)
@@ -95,7 +96,7 @@ func noSignature(header http.Header) http.Header {
 
 func readFixturePayload(t *testing.T) []byte {
 	t.Helper()
-	form := readFixture(t, "interactions/shortcut_global.json")
+	form := fixtures.MustBody(t, "interactions/shortcut_global.json")
 	values, err := url.ParseQuery(string(form))
 	if err != nil {
 		t.Fatal(err)

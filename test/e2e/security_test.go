@@ -26,6 +26,7 @@ import (
 	"github.com/lsst-sqre/squarebot/pkg/kafka"
 	"github.com/lsst-sqre/squarebot/pkg/secret"
 	"github.com/lsst-sqre/squarebot/pkg/slack"
+	"github.com/lsst-sqre/squarebot/test/fixtures"
 	"github.com/lsst-sqre/squarebot/test/harness"
 )
 
@@ -241,8 +242,8 @@ func mutualTLSConfig(ca *harness.CA, broker harness.KeyPair) *tls.Config {
 // once the broker has acknowledged the record.
 func postEventAndInteraction(t *testing.T, h *harness.Harness) {
 	t.Helper()
-	event := h.Post(t, "/slack/event", "application/json", readFixture(t, securityEventFixture), nil)
-	interaction := h.Post(t, "/slack/interaction", "application/x-www-form-urlencoded", readFixture(t, securityInteractionFixture), nil)
+	event := h.Post(t, "/slack/event", "application/json", fixtures.MustBody(t, securityEventFixture), nil)
+	interaction := h.Post(t, "/slack/interaction", "application/x-www-form-urlencoded", fixtures.MustBody(t, securityInteractionFixture), nil)
 
 	if event.Status != http.StatusOK {
 		t.Errorf("event status = %d, want 200 (body %s)", event.Status, event.Body)
@@ -392,7 +393,7 @@ func (g *unreadyGateway) stop(t *testing.T) {
 func (g *unreadyGateway) checkRejected(t *testing.T, reason string) string {
 	t.Helper()
 	g.checkNeverReady(t, notReadyPeriod)
-	status := g.post(t, "/slack/event", "application/json", readFixture(t, securityEventFixture))
+	status := g.post(t, "/slack/event", "application/json", fixtures.MustBody(t, securityEventFixture))
 	g.stop(t)
 
 	if status != http.StatusServiceUnavailable {

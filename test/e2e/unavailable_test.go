@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lsst-sqre/squarebot/pkg/gateway"
+	"github.com/lsst-sqre/squarebot/test/fixtures"
 	"github.com/lsst-sqre/squarebot/test/harness"
 )
 
@@ -17,7 +18,7 @@ func TestPipelineBrokerGone(t *testing.T) {
 	h.Stack.Kafka.Close()
 	started := time.Now()
 
-	response := h.Post(t, "/slack/event", "application/json", readFixture(t, "events/message_channels.json"), nil)
+	response := h.Post(t, "/slack/event", "application/json", fixtures.MustBody(t, "events/message_channels.json"), nil)
 
 	elapsed := time.Since(started)
 	if response.Status != http.StatusServiceUnavailable {

@@ -18,6 +18,7 @@ import (
 	"github.com/lsst-sqre/squarebot/pkg/gateway"
 	"github.com/lsst-sqre/squarebot/pkg/kafka"
 	"github.com/lsst-sqre/squarebot/pkg/secret"
+	"github.com/lsst-sqre/squarebot/test/fixtures"
 )
 
 // SASL users of the broker with ACLs: the gateway's user is bound by the
@@ -66,7 +67,7 @@ func TestTopicWithoutWritePermission(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	imBody := readFixture(t, imEventFixture)
+	imBody := fixtures.MustRead(t, imEventFixture)
 	imEventID := fixtureEventIDOf(t, imBody)
 
 	interaction := postSigned(g.client, g.url, "/slack/interaction", "application/x-www-form-urlencoded", interactionBody)

@@ -269,7 +269,7 @@ type eventSource struct {
 // prefix, which must be unique among the sources of a test.
 func newEventSource(t testing.TB, prefix string) *eventSource {
 	t.Helper()
-	template := readFixture(t, eventFixture)
+	template := fixtures.MustRead(t, eventFixture)
 	if n := bytes.Count(template, []byte(fixtureEventID)); n != 1 {
 		t.Fatalf("%s holds the event id %s %d times, want 1", eventFixture, fixtureEventID, n)
 	}
@@ -286,15 +286,6 @@ func (s *eventSource) event() (id string, body []byte) {
 	body = bytes.Replace(s.template, []byte(fixtureEventID), []byte(strconv.Quote(id)), 1)
 	body = bytes.ReplaceAll(body, []byte(fixtureTimestamp), fmt.Appendf(nil, "1718000501.%06d", n%1000000))
 	return id, body
-}
-
-func readFixture(t testing.TB, file string) []byte {
-	t.Helper()
-	data, err := fixtures.Case{File: file}.Read()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return data
 }
 
 // readCaseBody returns the request body Slack sends for a fixture file.
