@@ -350,7 +350,12 @@ func (r *Registry) findVersion(subjectName, versionText string, includeDeleted b
 
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	return r.lookupVersion(subjectName, number, versionText, includeDeleted)
+}
 
+// lookupVersion finds version number of a subject. The caller holds r.mu;
+// versionText is the request's spelling of the version, for the error.
+func (r *Registry) lookupVersion(subjectName string, number int, versionText string, includeDeleted bool) (*version, error) {
 	s := r.subjects[subjectName]
 	if s.latest(includeDeleted) == nil {
 		return nil, errSubjectNotFound(subjectName)
@@ -595,13 +600,9 @@ func (r *Registry) checkAgainstVersion(req *http.Request) (any, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 
-	s := r.subjects[subjectName]
-	if s.latest(false) == nil {
-		return nil, errSubjectNotFound(subjectName)
-	}
-	v := s.find(number, false)
-	if v == nil {
-		return nil, errVersionNotFound(versionText)
+	v, err := r.lookupVersion(subjectName, number, versionText, false)
+	if err != nil {
+		return nil, err
 	}
 	return r.checkCompatibility(subjectName, body, []*version{v}, queryFlag(req, "verbose"))
 }
