@@ -160,13 +160,7 @@ func registryClient(config gateway.Config) (*schema.Client, error) {
 	if config.Registry.URL == "" {
 		return nil, usageError{errors.New("registry.url is missing: pass --registry-url or set SQUAREBOT_REGISTRY_URL")}
 	}
-	return schema.NewClient(schema.ClientConfig{
-		URL:      config.Registry.URL,
-		Username: config.Registry.Username,
-		Password: config.Registry.Password,
-		CAFile:   config.Registry.CAFile,
-		Timeout:  config.Registry.Timeout,
-	})
+	return schema.NewClient(config.Registry.ClientConfig())
 }
 
 func registerSchemas(ctx context.Context, flags schemaFlags, stdout io.Writer) error {

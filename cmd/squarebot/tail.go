@@ -89,7 +89,7 @@ func runTail(ctx context.Context, options tailOptions, stdout, stderr io.Writer)
 		topics = slices.Compact(slices.Sorted(slices.Values(config.Topics.Names())))
 	}
 
-	httpClient, err := schema.HTTPClient(schema.ClientConfig{URL: config.Registry.URL, CAFile: config.Registry.CAFile, Timeout: config.Registry.Timeout})
+	httpClient, err := schema.HTTPClient(config.Registry.ClientConfig())
 	if err != nil {
 		return err
 	}

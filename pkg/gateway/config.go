@@ -166,6 +166,11 @@ func (c *Config) Validate() error {
 	return errors.Join(problems...)
 }
 
+// ClientConfig returns the settings of a registry client for r.
+func (r RegistryConfig) ClientConfig() schema.ClientConfig {
+	return schema.ClientConfig{URL: r.URL, Username: r.Username, Password: r.Password, CAFile: r.CAFile, Timeout: r.Timeout}
+}
+
 func (r *RegistryConfig) validate() []error {
 	var problems []error
 	parsed, err := url.Parse(r.URL)

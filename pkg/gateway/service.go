@@ -190,13 +190,7 @@ func serve(server *http.Server, listener net.Listener) error {
 // backoff while the registry or the brokers cannot be reached.
 func (s *Service) start(ctx context.Context) error {
 	producer := s.producer.Load()
-	client, err := schema.NewClient(schema.ClientConfig{
-		URL:      s.config.Registry.URL,
-		Username: s.config.Registry.Username,
-		Password: s.config.Registry.Password,
-		CAFile:   s.config.Registry.CAFile,
-		Timeout:  s.config.Registry.Timeout,
-	})
+	client, err := schema.NewClient(s.config.Registry.ClientConfig())
 	if err != nil {
 		return err
 	}
