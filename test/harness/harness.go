@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -14,11 +15,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/hamba/avro/v2"
-	"github.com/riferrei/srclient"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/lsst-sqre/squarebot/pkg/consumer"
 	"github.com/lsst-sqre/squarebot/pkg/devstack"
 	"github.com/lsst-sqre/squarebot/pkg/gateway"
 	"github.com/lsst-sqre/squarebot/pkg/schema"
@@ -269,44 +269,26 @@ func uniqueNames(names []string) []string {
 }
 
 // Decoder decodes wire-format records with the writer schema fetched from
-// the registry by id, as a consumer would.
+// the registry by id, as a consumer would, through pkg/consumer.
 type Decoder struct {
-	client  *srclient.SchemaRegistryClient
-	mu      sync.Mutex
-	schemas map[int]avro.Schema
+	decoder *consumer.Decoder
 }
 
-// NewDecoder returns a Decoder that asks the harness registry.
+// NewDecoder returns a Decoder that queries the harness registry.
 func (h *Harness) NewDecoder() *Decoder {
-	client := srclient.NewSchemaRegistryClient(h.Stack.RegistryURL)
-	client.CodecCreationEnabled(false)
-	return &Decoder{client: client, schemas: map[int]avro.Schema{}}
+	decoder, err := consumer.NewDecoder(h.Stack.RegistryURL)
+	if err != nil {
+		panic(fmt.Sprintf("harness registry URL %q rejected: %v", h.Stack.RegistryURL, err))
+	}
+	return &Decoder{decoder: decoder}
 }
 
 // Decode decodes a framed record into out, a pointer to a records type.
 func (d *Decoder) Decode(t testing.TB, framed []byte, out any) {
 	t.Helper()
-	id, payload, err := schema.SplitFrame(framed)
-	if err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := d.decoder.Decode(ctx, framed, out); err != nil {
 		t.Fatal(err)
-	}
-	d.mu.Lock()
-	writer, ok := d.schemas[id]
-	if !ok {
-		registered, err := d.client.GetSchema(id)
-		if err != nil {
-			d.mu.Unlock()
-			t.Fatalf("fetching schema %d: %v", id, err)
-		}
-		writer, err = avro.ParseWithCache(registered.Schema(), "", &avro.SchemaCache{})
-		if err != nil {
-			d.mu.Unlock()
-			t.Fatalf("parsing schema %d: %v", id, err)
-		}
-		d.schemas[id] = writer
-	}
-	d.mu.Unlock()
-	if err := avro.Unmarshal(writer, payload, out); err != nil {
-		t.Fatalf("decoding with schema %d: %v", id, err)
 	}
 }
