@@ -103,7 +103,7 @@ type SlackInteractionKey struct {
 	UserID *string `avro:"user_id" json:"user_id"`
 }
 
-// Where the interactive element was: the payload's container object.
+// Location of the interactive element: the payload's container object.
 type SlackInteractionContainer struct {
 	// Container type: message, view or message_attachment; other types are kept as sent.
 	Type *string `avro:"type" json:"type"`
@@ -201,11 +201,11 @@ type SlackInteraction struct {
 	ChannelID *string `avro:"channel_id" json:"channel_id"`
 	// Channel name from channel.name.
 	ChannelName *string `avro:"channel_name" json:"channel_name"`
-	// Where the element was, from container; null for payloads without one.
+	// Location of the element, from container; null for payloads without one.
 	Container *SlackInteractionContainer `avro:"container" json:"container"`
-	// trigger_id for opening a modal in answer, valid for 3 seconds; null for legacy dialog payloads.
+	// trigger_id for opening a modal in response, valid for 3 seconds; null for legacy dialog payloads.
 	TriggerID *string `avro:"trigger_id" json:"trigger_id"`
-	// response_url for answering in the channel: the payload's response_url.
+	// response_url for responding in the channel: the payload's response_url.
 	ResponseURL *string `avro:"response_url" json:"response_url"`
 	// response_urls[].response_url of a view_submission whose inputs enabled them; empty otherwise.
 	ResponseUrls []string `avro:"response_urls" json:"response_urls"`
