@@ -111,7 +111,7 @@ func runSend(cmd *cobra.Command, options sendOptions, file string, stdout io.Wri
 		fmt.Fprintln(stdout, strings.TrimSpace(string(answer)))
 	}
 	if response.StatusCode >= 300 {
-		return fmt.Errorf("gateway answered %s", response.Status)
+		return fmt.Errorf("gateway responded %s", response.Status)
 	}
 	return nil
 }

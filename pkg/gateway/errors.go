@@ -49,7 +49,7 @@ func classifyInteractionError(err error) *requestError {
 // readBody reads the whole body into a pooled buffer, failing with
 // *http.MaxBytesError once it passes limit, so an oversized body is never
 // silently cut. w must be net/http's own ResponseWriter, not a wrapper:
-// MaxBytesReader then tells the server to close the connection after the
+// MaxBytesReader then signals the server to close the connection after the
 // response instead of draining the rest of the body, which a client that
 // stops sending would block forever. Return the buffer with releaseBody when no value derived
 // from its bytes without a copy is used any more.

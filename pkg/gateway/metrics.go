@@ -59,7 +59,7 @@ func (m *metrics) recordPublished(topic string, latency time.Duration) {
 	series.duration.Observe(latency.Seconds())
 }
 
-// recordRequest counts an answered request.
+// recordRequest counts a request by endpoint and response status.
 func (m *metrics) recordRequest(endpoint string, status int) {
 	if counter, ok := m.okRequests[endpoint]; ok && status == 200 {
 		counter.Inc()

@@ -5,14 +5,14 @@ import (
 	"github.com/lsst-sqre/squarebot/pkg/slack"
 )
 
-// Outcome is what the gateway does with an Events API request.
+// Outcome is the gateway's action for an Events API request.
 type Outcome int
 
 const (
 	// Publish means Decision.Record goes to Kafka.
 	Publish Outcome = iota
 	// Challenge means the request is Slack's url_verification handshake,
-	// answered with Decision.Challenge.
+	// returned as Decision.Challenge.
 	Challenge
 	// RateLimited means Slack reports that it stopped sending events for a
 	// minute (app_rate_limited); nothing is published.

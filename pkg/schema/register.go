@@ -16,7 +16,7 @@ type Registrar interface {
 	LookupSchema(subject string, schema string, schemaType srclient.SchemaType, references ...srclient.Reference) (*srclient.Schema, error)
 }
 
-// RegistryError is an error answer of the schema registry for one subject.
+// RegistryError is an error response of the schema registry for one subject.
 type RegistryError struct {
 	// Subject is the subject the request was about.
 	Subject string

@@ -104,7 +104,7 @@ func Start(t testing.TB, options Options) *Harness {
 	return h
 }
 
-// WaitReady polls /readyz until it answers 200 or timeout passes.
+// WaitReady polls /readyz until it returns 200 or timeout passes.
 func (h *Harness) WaitReady(t testing.TB, timeout time.Duration) {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
@@ -135,7 +135,7 @@ func (h *Harness) Stop(t testing.TB) error {
 	return h.stopErr
 }
 
-// Response is a gateway answer.
+// Response is a gateway's HTTP response.
 type Response struct {
 	Status int
 	Body   string
