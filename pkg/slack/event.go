@@ -21,7 +21,7 @@ const (
 // compatible mode decodes Slack payloads about five times faster than
 // encoding/json (BenchmarkParseEventEnvelope). It is laxer about parts it
 // skips (FuzzParseEventEnvelope found it accepting a raw tab inside a
-// string there), so callers check the document with json.Valid first: the
+// string there), so callers check the document with validJSON first: the
 // original JSON is published as slack_json and must stay valid. Its own
 // frozen configuration carries the ElementCount decoder, so jsoniter's
 // global registry stays untouched.
@@ -161,7 +161,7 @@ type File struct {
 // event_callback an event object with a type. Errors match
 // ErrMalformedPayload.
 func ParseEventEnvelope(body []byte) (*EventEnvelope, error) {
-	if !json.Valid(body) {
+	if !validJSON(body) {
 		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformedPayload)
 	}
 	var envelope EventEnvelope

@@ -247,7 +247,7 @@ func ParseInteractionForm(body []byte) (*Interaction, []byte, error) {
 // ParseInteraction decodes interaction JSON. The payload must be an object
 // with a type. Errors match ErrMalformedPayload.
 func ParseInteraction(payload []byte) (*Interaction, error) {
-	if !json.Valid(payload) {
+	if !validJSON(payload) {
 		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformedPayload)
 	}
 	var interaction Interaction

@@ -1,0 +1,7 @@
+package slack
+
+// Unexported parts that the external tests of this package check.
+var (
+	ValidJSON    = validJSON
+	MaxJSONDepth = maxJSONDepth
+)
