@@ -81,7 +81,7 @@ var settings = []setting{
 	{"topics.message_mpim", route.DefaultMessageMPIMTopic, "Topic of multi-person direct messages."},
 	{"topics.interaction", route.DefaultInteractionTopic, "Topic of every interaction payload."},
 	{"dedup.window", 10 * time.Minute, "How long the event id of a delivered event is kept, so a Slack retry of it is answered 200 without a second record. Per replica. 0 disables."},
-	{"dedup.max_events", 50000, "Most event ids kept for deduplication; the oldest is dropped when full. About 80 bytes of heap each (TestDeliveredEventsMemory checks it), so 4 MiB at the default, which covers ten workspaces at Slack's maximum of 30,000 events an hour over a 10-minute window."},
+	{"dedup.max_events", 50000, "Most event ids kept for deduplication; the oldest is dropped when full. About 60 bytes of heap each (TestDeliveredEventsMemory checks it), so 3 MiB at the default, which covers ten workspaces at Slack's maximum of 30,000 events an hour over a 10-minute window."},
 	{"shutdown_timeout", 10 * time.Second, "Budget for draining requests and flushing the producer after SIGTERM."},
 }
 

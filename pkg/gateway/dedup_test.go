@@ -2,6 +2,7 @@ package gateway
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"testing"
 	"time"
@@ -45,8 +46,11 @@ func TestDeliveredEventsBounded(t *testing.T) {
 	if !events.contains("Ev4999") {
 		t.Error("newest id not kept")
 	}
-	if len(events.queue)-events.head != 1000 {
-		t.Errorf("queue holds %d live entries, want 1000", len(events.queue)-events.head)
+	if len(events.queue) != 1000 {
+		t.Errorf("queue capacity = %d, want the bound 1000", len(events.queue))
+	}
+	if len(events.seen) != 1000 {
+		t.Errorf("map contains %d ids, want 1000", len(events.seen))
 	}
 }
 
@@ -98,12 +102,74 @@ func TestDeliveredEventsMemory(t *testing.T) {
 
 	runtime.GC()
 	runtime.ReadMemStats(&after)
+	// The ids were allocated before the first reading, so they must stay
+	// alive through the second one too.
+	runtime.KeepAlive(eventIDs)
 	perID := float64(after.HeapAlloc-before.HeapAlloc) / ids
 	t.Logf("%.0f bytes of heap per stored id", perID)
-	if perID > 120 {
-		t.Errorf("%.0f bytes of heap per stored id, want at most 120", perID)
+	if perID > 64 {
+		t.Errorf("%.0f bytes of heap per stored id, want at most 64", perID)
 	}
 	if events.size() != ids {
 		t.Errorf("size = %d, want %d", events.size(), ids)
+	}
+}
+
+// TestDeliveredEventsMatchesModel runs a random mix of deliveries, lookups
+// and clock steps against a plain list of ids, so the circular queue's
+// wrapping, growing and shrinking are checked against obvious code.
+func TestDeliveredEventsMatchesModel(t *testing.T) {
+	const window, bound = time.Minute, 3000
+	random := rand.New(rand.NewPCG(1, 2))
+	now := time.Unix(1718000000, 0)
+	events := newDeliveredEvents(window, bound)
+	events.now = func() time.Time { return now }
+	type delivery struct {
+		id string
+		at time.Time
+	}
+	var model []delivery // oldest first
+	modelContains := func(id string) bool {
+		for _, d := range model {
+			if d.id == id && now.Sub(d.at) < window {
+				return true
+			}
+		}
+		return false
+	}
+
+	for step := range 40000 {
+		id := fmt.Sprintf("Ev%d", random.IntN(6000))
+		switch operation := random.IntN(10); {
+		case operation < 5:
+			for len(model) > 0 && now.Sub(model[0].at) >= window {
+				model = model[1:]
+			}
+			if !modelContains(id) {
+				if len(model) >= bound {
+					model = model[1:]
+				}
+				model = append(model, delivery{id: id, at: now})
+			}
+			events.add(id)
+		case operation < 9:
+			if got, want := events.contains(id), modelContains(id); got != want {
+				t.Fatalf("step %d: contains(%s) = %t, want %t", step, id, got, want)
+			}
+		default:
+			// Mostly small steps, sometimes one that expires most or all ids.
+			now = now.Add(time.Duration(random.IntN(200)) * time.Millisecond)
+			if random.IntN(300) == 0 {
+				now = now.Add(time.Duration(random.Int64N(int64(window + window/10))))
+			}
+		}
+	}
+	// A lookup expires what the window passed since the last step.
+	events.contains("Ev-final")
+	for len(model) > 0 && now.Sub(model[0].at) >= window {
+		model = model[1:]
+	}
+	if events.size() != len(model) {
+		t.Errorf("size = %d, want %d", events.size(), len(model))
 	}
 }
