@@ -4,4 +4,5 @@ package slack
 var (
 	ValidJSON    = validJSON
 	MaxJSONDepth = maxJSONDepth
+	FormPayload  = formPayload
 )

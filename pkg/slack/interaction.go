@@ -219,24 +219,16 @@ var (
 
 // ParseInteractionForm decodes an interaction request body: a
 // form-encoded body whose payload field holds the interaction JSON. It
-// returns the payload and the decoded JSON bytes. Errors match
-// ErrMalformedPayload.
+// returns the decoded interaction and the payload JSON, in a new slice that
+// does not share memory with body. Errors match ErrMalformedPayload.
 func ParseInteractionForm(body []byte) (*Interaction, []byte, error) {
-	form, err := url.ParseQuery(string(body))
+	payload, err := formPayload(body)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidForm, err)
+		return nil, nil, err
 	}
-	payloads := form["payload"]
-	if len(payloads) == 0 || payloads[0] == "" {
-		return nil, nil, ErrNoPayloadField
-	}
-	if len(payloads) > 1 {
-		return nil, nil, fmt.Errorf("%w: payload field repeated", ErrInvalidForm)
-	}
-	if !utf8.ValidString(payloads[0]) {
+	if !utf8.Valid(payload) {
 		return nil, nil, fmt.Errorf("%w: payload field is not valid UTF-8 after form decoding", ErrMalformedPayload)
 	}
-	payload := []byte(payloads[0])
 	interaction, err := ParseInteraction(payload)
 	if err != nil {
 		return nil, nil, err
