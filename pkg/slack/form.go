@@ -89,19 +89,16 @@ func isFormKey(key []byte, name string) bool {
 // appendFormUnescaped appends the decoded s to buffer: "+" becomes a space
 // and %XX the byte it encodes. The escapes of s must be valid.
 func appendFormUnescaped(buffer, s []byte) []byte {
-	for len(s) > 0 {
-		i := bytes.IndexAny(s, "%+")
-		if i < 0 {
-			return append(buffer, s...)
-		}
-		buffer = append(buffer, s[:i]...)
-		if s[i] == '+' {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '+':
 			buffer = append(buffer, ' ')
-			s = s[i+1:]
-			continue
+		case '%':
+			buffer = append(buffer, hexValue(s[i+1])<<4|hexValue(s[i+2]))
+			i += 2
+		default:
+			buffer = append(buffer, c)
 		}
-		buffer = append(buffer, hexValue(s[i+1])<<4|hexValue(s[i+2]))
-		s = s[i+3:]
 	}
 	return buffer
 }
