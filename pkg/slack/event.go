@@ -35,6 +35,7 @@ func newJSONAPI() jsoniter.API {
 	}.Froze()
 	api.RegisterExtension(jsoniter.DecoderExtension{
 		reflect2.TypeOf(ElementCount(0)): elementCountDecoder{},
+		reflect2.TypeOf(Action{}):        actionDecoder{},
 	})
 	return api
 }

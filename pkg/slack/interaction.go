@@ -6,6 +6,9 @@ import (
 	"fmt"
 	"net/url"
 	"unicode/utf8"
+	"unsafe"
+
+	jsoniter "github.com/json-iterator/go"
 )
 
 // Interaction is the payload of an interactive component request
@@ -137,6 +140,143 @@ func (a *Action) UnmarshalJSON(data []byte) error {
 		}
 	}
 	return nil
+}
+
+// actionDecoder is jsonAPI's decoder of Action. It gives the same result
+// as Action.UnmarshalJSON (FuzzParseInteractionForm compares them) in one
+// pass over the action, without a map of raw values, the decoding of each
+// value again, or an error built for every field that is not a string.
+type actionDecoder struct{}
+
+func (actionDecoder) Decode(pointer unsafe.Pointer, iterator *jsoniter.Iterator) {
+	action := (*Action)(pointer)
+	*action = Action{}
+	switch iterator.WhatIsNext() {
+	case jsoniter.NilValue:
+		iterator.Skip()
+		return
+	case jsoniter.ObjectValue:
+	default:
+		iterator.ReportError("decoding an action", "the action is not a JSON object")
+		return
+	}
+	iterator.ReadObjectCB(func(iterator *jsoniter.Iterator, field string) bool {
+		switch field {
+		case "action_id":
+			action.ActionID = readTextOrEmpty(iterator)
+		case "block_id":
+			action.BlockID = readTextOrEmpty(iterator)
+		case "type":
+			action.Type = readTextOrEmpty(iterator)
+		case "name":
+			action.Name = readTextOrEmpty(iterator)
+		case "value":
+			action.Value = readText(iterator)
+		case "selected_option":
+			action.SelectedOption = readOption(iterator)
+		case "selected_options":
+			action.SelectedOptions = readOptions(iterator)
+		case "selected_date":
+			action.SelectedDate = readText(iterator)
+		case "selected_time":
+			action.SelectedTime = readText(iterator)
+		case "selected_user":
+			action.SelectedUser = readText(iterator)
+		case "selected_users":
+			action.SelectedUsers = readTexts(iterator)
+		case "selected_channel":
+			action.SelectedChannel = readText(iterator)
+		case "selected_conversation":
+			action.SelectedConversation = readText(iterator)
+		case "action_ts":
+			action.ActionTS = readTextOrEmpty(iterator)
+		default:
+			iterator.Skip()
+		}
+		return true
+	})
+}
+
+// readText reads a value as text does: a string's value, the JSON text of
+// any other value, or nil for null.
+func readText(iterator *jsoniter.Iterator) *string {
+	var value string
+	switch iterator.WhatIsNext() {
+	case jsoniter.NilValue:
+		iterator.Skip()
+		return nil
+	case jsoniter.StringValue:
+		value = iterator.ReadString()
+	default:
+		value = string(iterator.SkipAndReturnBytes())
+	}
+	return &value
+}
+
+func readTextOrEmpty(iterator *jsoniter.Iterator) string {
+	if value := readText(iterator); value != nil {
+		return *value
+	}
+	return ""
+}
+
+// readTexts reads a value as texts does: nil unless it is an array or
+// null, and then the text of each element that is not null.
+func readTexts(iterator *jsoniter.Iterator) []string {
+	switch iterator.WhatIsNext() {
+	case jsoniter.NilValue:
+		iterator.Skip()
+		return []string{}
+	case jsoniter.ArrayValue:
+	default:
+		iterator.Skip()
+		return nil
+	}
+	values := []string{}
+	iterator.ReadArrayCB(func(iterator *jsoniter.Iterator) bool {
+		if value := readText(iterator); value != nil {
+			values = append(values, *value)
+		}
+		return true
+	})
+	return values
+}
+
+// readOption reads a value as option does: an Option for an object, nil
+// for anything else.
+func readOption(iterator *jsoniter.Iterator) *Option {
+	if iterator.WhatIsNext() != jsoniter.ObjectValue {
+		iterator.Skip()
+		return nil
+	}
+	option := &Option{}
+	iterator.ReadObjectCB(func(iterator *jsoniter.Iterator, field string) bool {
+		if field == "value" {
+			option.Value = readTextOrEmpty(iterator)
+		} else {
+			iterator.Skip()
+		}
+		return true
+	})
+	return option
+}
+
+// readOptions reads selected_options as Action.UnmarshalJSON does: the
+// options among an array's elements, nil for an empty array or any other
+// value.
+func readOptions(iterator *jsoniter.Iterator) []Option {
+	if iterator.WhatIsNext() != jsoniter.ArrayValue {
+		iterator.Skip()
+		return nil
+	}
+	var options []Option
+	iterator.ReadArrayCB(func(iterator *jsoniter.Iterator) bool {
+		if option := readOption(iterator); option != nil {
+			options = append(options, *option)
+		}
+		return true
+	})
+	return options
 }
 
 // text returns a JSON string's value, the JSON text of any other value, or
