@@ -50,8 +50,9 @@ func (h *handler) event(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	// Parsing and routing copy what they keep, so the buffer is free for
-	// reuse once the handler returns.
+	// The record's slack_json refers to the buffer without a copy, so the
+	// buffer goes back to its pool only when the handler returns, after
+	// the record was encoded and handed to the producer.
 	defer releaseBody(buffer)
 	body := buffer.Bytes()
 	if !hasMediaType(request, "application/json") {

@@ -18,7 +18,7 @@ func interactionValue(interaction *slack.Interaction, payload []byte) *records.S
 		StateValuesJSON:     compactJSON(interaction.StateValues()),
 		CallbackID:          optional(interaction.CallbackID),
 		ActionTs:            optional(interaction.ActionTS),
-		SlackJSON:           string(payload),
+		SlackJSON:           sharedString(payload),
 	}
 	if team := interaction.Team; team != nil {
 		value.TeamDomain = optional(team.Domain)

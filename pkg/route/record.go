@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+	"unsafe"
 
 	"github.com/lsst-sqre/squarebot/pkg/records"
 	"github.com/lsst-sqre/squarebot/pkg/slack"
@@ -64,6 +65,14 @@ func (d Delivery) headers(eventID string) []Header {
 	}
 	receivedAt := d.ReceivedAt.UTC().Format("2006-01-02T15:04:05.000Z07:00")
 	return append(headers, Header{HeaderReceivedAt, []byte(receivedAt)})
+}
+
+// sharedString returns a string that shares b's memory. The payload is the
+// largest part of a record, up to the body limit, and the record lives
+// only until it is encoded, so it is not copied; b must not change while
+// the string is in use.
+func sharedString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // optional returns nil for "" and a pointer to s otherwise, because Avro

@@ -44,7 +44,8 @@ func NewRouter(topics Topics) *Router {
 }
 
 // Event routes an Events API request. body is the raw request body,
-// stored whole in the record.
+// stored whole in the record without a copy: body must stay unchanged
+// while the record is in use.
 func (r *Router) Event(envelope *slack.EventEnvelope, body []byte, delivery Delivery) Decision {
 	switch envelope.Type {
 	case slack.TypeURLVerification:
@@ -124,7 +125,7 @@ func messageValue(envelope *slack.EventEnvelope, body []byte) *records.SlackMess
 		AttachmentCount:    int(event.Attachments),
 		BlockCount:         int(event.Blocks),
 		IsExtSharedChannel: envelope.IsExtSharedChannel,
-		SlackJSON:          string(body),
+		SlackJSON:          sharedString(body),
 	}
 	if value.Message == nil {
 		value.Message = nestedMessage(event.Root)
@@ -139,7 +140,8 @@ func messageValue(envelope *slack.EventEnvelope, body []byte) *records.SlackMess
 
 // Interaction routes an interaction payload; every type goes to the
 // interaction topic. payload is the decoded payload JSON, stored whole in
-// the record.
+// the record without a copy: payload must stay unchanged while the record
+// is in use.
 func (r *Router) Interaction(interaction *slack.Interaction, payload []byte, delivery Delivery) Record {
 	var userID string
 	if interaction.User != nil {
