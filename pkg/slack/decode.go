@@ -309,6 +309,24 @@ func sliceInto[T any](r *jsonReader, target *[]T, field string, element func(*T)
 	*target = values[:count]
 }
 
+// pointerInto reads an object into *target with decode, allocating the
+// struct first if *target is nil, as encoding/json does: a repeated key
+// decodes into the same struct, and null sets *target to nil.
+func pointerInto[T any](r *jsonReader, target **T, field string, decode func(*T)) {
+	switch r.next() {
+	case '{':
+		if *target == nil {
+			*target = new(T)
+		}
+		decode(*target)
+	case 'n':
+		r.isNull()
+		*target = nil
+	default:
+		r.fail(field)
+	}
+}
+
 // fieldKey returns the field name that key selects, as encoding/json
 // matches keys to struct fields: exactly, or else case-insensitively with
 // Unicode simple folding. names are the struct's field names, all
@@ -379,12 +397,7 @@ func (r *jsonReader) envelope(e *EventEnvelope) {
 			case "authorizations":
 				sliceInto(r, &e.Authorizations, "authorizations", r.authorization)
 			case "event":
-				if e.Event == nil {
-					e.Event = &Event{}
-				}
-				if !r.objectInto("event", func() { r.event(e.Event) }) {
-					e.Event = nil
-				}
+				pointerInto(r, &e.Event, "event", r.event)
 			case "minute_rate_limited":
 				r.int64Into(&e.MinuteRateLimited, "minute_rate_limited")
 			default:
@@ -439,13 +452,13 @@ func (r *jsonReader) event(e *Event) {
 		case "event_ts":
 			r.stringInto(&e.EventTS, "event_ts")
 		case "edited":
-			r.edited(&e.Edited)
+			pointerInto(r, &e.Edited, "edited", r.edited)
 		case "message":
-			r.nestedMessage(&e.Message, "message")
+			pointerInto(r, &e.Message, "message", r.nestedMessage)
 		case "root":
-			r.nestedMessage(&e.Root, "root")
+			pointerInto(r, &e.Root, "root", r.nestedMessage)
 		case "previous_message":
-			r.nestedMessage(&e.PreviousMessage, "previous_message")
+			pointerInto(r, &e.PreviousMessage, "previous_message", r.nestedMessage)
 		case "deleted_ts":
 			r.stringInto(&e.DeletedTS, "deleted_ts")
 		case "files":
@@ -460,60 +473,42 @@ func (r *jsonReader) event(e *Event) {
 	})
 }
 
-// edited decodes an edited object into *target, allocating it if needed.
-// A null sets *target to nil.
-func (r *jsonReader) edited(target **Edited) {
-	if *target == nil {
-		*target = &Edited{}
-	}
-	edited := *target
-	if !r.objectInto("edited", func() {
-		r.object(func(key []byte) {
-			switch fieldKey(key, editedNames) {
-			case "user":
-				r.stringInto(&edited.User, "user")
-			case "ts":
-				r.stringInto(&edited.TS, "ts")
-			default:
-				r.skip()
-			}
-		})
-	}) {
-		*target = nil
-	}
+func (r *jsonReader) edited(edited *Edited) {
+	r.object(func(key []byte) {
+		switch fieldKey(key, editedNames) {
+		case "user":
+			r.stringInto(&edited.User, "user")
+		case "ts":
+			r.stringInto(&edited.TS, "ts")
+		default:
+			r.skip()
+		}
+	})
 }
 
-func (r *jsonReader) nestedMessage(target **NestedMessage, field string) {
-	if *target == nil {
-		*target = &NestedMessage{}
-	}
-	message := *target
-	if !r.objectInto(field, func() {
-		r.object(func(key []byte) {
-			switch fieldKey(key, nestedMessageNames) {
-			case "type":
-				r.stringInto(&message.Type, "type")
-			case "subtype":
-				r.stringInto(&message.Subtype, "subtype")
-			case "user":
-				r.stringInto(&message.User, "user")
-			case "bot_id":
-				r.stringInto(&message.BotID, "bot_id")
-			case "text":
-				r.optionalStringInto(&message.Text, "text")
-			case "ts":
-				r.stringInto(&message.TS, "ts")
-			case "thread_ts":
-				r.stringInto(&message.ThreadTS, "thread_ts")
-			case "edited":
-				r.edited(&message.Edited)
-			default:
-				r.skip()
-			}
-		})
-	}) {
-		*target = nil
-	}
+func (r *jsonReader) nestedMessage(message *NestedMessage) {
+	r.object(func(key []byte) {
+		switch fieldKey(key, nestedMessageNames) {
+		case "type":
+			r.stringInto(&message.Type, "type")
+		case "subtype":
+			r.stringInto(&message.Subtype, "subtype")
+		case "user":
+			r.stringInto(&message.User, "user")
+		case "bot_id":
+			r.stringInto(&message.BotID, "bot_id")
+		case "text":
+			r.optionalStringInto(&message.Text, "text")
+		case "ts":
+			r.stringInto(&message.TS, "ts")
+		case "thread_ts":
+			r.stringInto(&message.ThreadTS, "thread_ts")
+		case "edited":
+			pointerInto(r, &message.Edited, "edited", r.edited)
+		default:
+			r.skip()
+		}
+	})
 }
 
 func (r *jsonReader) file(f *File) {

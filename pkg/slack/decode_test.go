@@ -65,3 +65,58 @@ func TestParseEventEnvelopeMatchesEncodingJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestParseInteractionMatchesEncodingJSON covers the same rules for
+// interaction payloads, and the lenient decoding of actions.
+func TestParseInteractionMatchesEncodingJSON(t *testing.T) {
+	for _, payload := range []string{
+		`{"type":"block_actions","team":{"id":"T1"},"team":{"domain":"d"},"user":null}`,
+		`{"type":"block_actions","TEAM":{"ID":"T1"},"Container":{"Attachment_ID":3}}`,
+		`{"type":"block_actions","container":{"attachment_id":1},"container":{"attachment_id":null}}`,
+		`{"type":"block_actions","container":{"attachment_id":1.5}}`,
+		`{"type":"block_actions","container":{"attachment_id":"1"}}`,
+		`{"type":"block_actions","container":{"is_ephemeral":true,"message_ts":"1.2"}}`,
+		`{"type":"block_actions","state":null}`,
+		`{"type":"block_actions","state": {"values": {"b": {"a": {"type": "x"}}}} }`,
+		`{"type":"dialog_submission","state":"opaque","state":"again"}`,
+		`{"type":"view_submission","view":{"state":{"values":{}},"state":null}}`,
+		`{"type":"view_submission","view":{"state":{"values":null}},"response_urls":[{"response_url":"u"},null]}`,
+		`{"type":"view_submission","response_urls":[{"block_id":"b"}],"response_urls":[{"action_id":"a"},{}]}`,
+		`{"type":"block_actions","actions":[]}`,
+		`{"type":"block_actions","actions":null}`,
+		`{"type":"block_actions","actions":[null]}`,
+		`{"type":"block_actions","actions":[1]}`,
+		`{"type":"block_actions","actions":["a"]}`,
+		`{"type":"block_actions","actions":[{"value":{"a": 1},"action_id":7,"Action_ID":"x","block_id":null}]}`,
+		`{"type":"block_actions","actions":[{"value":"a","value":null,"selected_date":[1, 2]}]}`,
+		`{"type":"block_actions","actions":[{"selected_option":{"value":"v"},"selected_options":[null,1,{},{"value":2}]}]}`,
+		`{"type":"block_actions","actions":[{"selected_option":null,"selected_options":[]}]}`,
+		`{"type":"block_actions","actions":[{"selected_option":"x","selected_options":{}}]}`,
+		`{"type":"block_actions","actions":[{"selected_users":null}]}`,
+		`{"type":"block_actions","actions":[{"selected_users":[]}]}`,
+		`{"type":"block_actions","actions":[{"selected_users":["U1",null,3,{"a":"b"}]}]}`,
+		`{"type":"block_actions","actions":[{"selected_users":"U1"}]}`,
+		`{"type":"block_actions","actions":[{"value":"caf\u00e9 \ud83d\ude00 \n"}]}`,
+		`{"type":"block_actions","actions":[{"act\u0069on_id":"escaped key"}]}`,
+		`{"type":"block_actions","actions":[{"action_id":"a"}],"actions":[{"block_id":"b"}]}`,
+		`{"type":"shortcut","is_enterprise_install":"false"}`,
+		`{"type":2}`, `null`, `[]`, `{}`,
+	} {
+		t.Run(payload, func(t *testing.T) {
+			var want slack.Interaction
+			wantErr := json.Unmarshal([]byte(payload), &want)
+
+			got, err := slack.ParseInteraction([]byte(payload))
+
+			if wantOK := wantErr == nil && want.Type != ""; (err == nil) != wantOK {
+				t.Fatalf("ParseInteraction error = %v, encoding/json error = %v", err, wantErr)
+			}
+			if err == nil && !reflect.DeepEqual(*got, want) {
+				t.Errorf("ParseInteraction decoded\n%+v\nencoding/json decoded\n%+v", *got, want)
+			}
+			if err == nil && !reflect.DeepEqual(got.StateValues(), want.StateValues()) {
+				t.Errorf("StateValues = %s, from encoding/json %s", got.StateValues(), want.StateValues())
+			}
+		})
+	}
+}

@@ -4,9 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	jsoniter "github.com/json-iterator/go"
-	"github.com/modern-go/reflect2"
 )
 
 // Envelope types of the Events API.
@@ -15,29 +12,6 @@ const (
 	TypeURLVerification = "url_verification"
 	TypeAppRateLimited  = "app_rate_limited"
 )
-
-// jsonAPI decodes interaction payloads. json-iterator in its
-// standard-library compatible mode decodes them several times faster than
-// encoding/json (BenchmarkParseInteractionForm). It is laxer about parts it
-// skips (FuzzParseEventEnvelope found it accepting a raw tab inside a
-// string there), so callers check the document with validJSON first: the
-// original JSON is published as slack_json and must stay valid. Its own
-// frozen configuration carries the Action decoder, so jsoniter's global
-// registry stays untouched. Events API bodies, the larger share of
-// requests, go through jsonReader instead, which is faster still.
-var jsonAPI = newJSONAPI()
-
-func newJSONAPI() jsoniter.API {
-	api := jsoniter.Config{
-		EscapeHTML:             true,
-		SortMapKeys:            true,
-		ValidateJsonRawMessage: true,
-	}.Froze()
-	api.RegisterExtension(jsoniter.DecoderExtension{
-		reflect2.TypeOf(Action{}): actionDecoder{},
-	})
-	return api
-}
 
 // ErrMalformedPayload means a request body or payload is not the JSON that
 // Slack sends: invalid JSON, a non-object, or a required field missing.

@@ -7,8 +7,9 @@ import (
 	"github.com/lsst-sqre/squarebot/pkg/slack"
 )
 
-// TestParseRejectsInvalidJSON covers documents that json-iterator alone
-// would accept, found by FuzzParseEventEnvelope.
+// TestParseRejectsInvalidJSON covers invalid documents that a decoder
+// skipping unread parts accepts: FuzzParseEventEnvelope found them when
+// json-iterator decoded without validJSON's pass before it.
 func TestParseRejectsInvalidJSON(t *testing.T) {
 	bodies := map[string]string{
 		"raw tab in a skipped string": "{\"\":{\"\":\"\\b\t\"},\"tYpe\":\"0\"}",

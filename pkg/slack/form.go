@@ -32,16 +32,19 @@ func formPayload(body []byte) ([]byte, error) {
 			formErr = cmp.Or(formErr, err)
 			continue
 		}
+		isPayload := isFormKey(key, "payload")
+		if isPayload && payloads == 0 {
+			// formUnescape checks this field's escapes when it decodes it.
+			payloads++
+			encoded = value
+			continue
+		}
 		if err := checkFormEscapes(value); err != nil {
 			formErr = cmp.Or(formErr, err)
 			continue
 		}
-		if !isFormKey(key, "payload") {
-			continue
-		}
-		payloads++
-		if payloads == 1 {
-			encoded = value
+		if isPayload {
+			payloads++
 		}
 	}
 	switch {
@@ -52,11 +55,61 @@ func formPayload(body []byte) ([]byte, error) {
 	case payloads > 1:
 		return nil, fmt.Errorf("%w: payload field repeated", ErrInvalidForm)
 	}
-	return appendFormUnescaped(make([]byte, 0, len(encoded)), encoded), nil
+	payload, ok := formUnescape(encoded)
+	if !ok {
+		return nil, checkFormEscapes(encoded)
+	}
+	return payload, nil
 }
 
+// formUnescape decodes s into a new slice in one pass: "+" becomes a
+// space and %XX the byte it encodes. ok is false when an escape is not
+// followed by two hexadecimal digits.
+func formUnescape(s []byte) (decoded []byte, ok bool) {
+	decoded = make([]byte, len(s))
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch c {
+		case '+':
+			c = ' '
+		case '%':
+			if i+2 >= len(s) {
+				return nil, false
+			}
+			high, low := hexDigitValue[s[i+1]], hexDigitValue[s[i+2]]
+			if high|low > 0x0f {
+				return nil, false
+			}
+			c = high<<4 | low
+			i += 2
+		}
+		decoded[n] = c
+		n++
+	}
+	return decoded[:n], true
+}
+
+// hexDigitValue maps each hexadecimal digit to its value and every other
+// byte to 0xff.
+var hexDigitValue = func() (table [256]byte) {
+	for c := range table {
+		switch {
+		case '0' <= c && c <= '9':
+			table[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			table[c] = byte(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			table[c] = byte(c - 'A' + 10)
+		default:
+			table[c] = 0xff
+		}
+	}
+	return table
+}()
+
 // checkFormEscapes returns an error when a percent sign in s is not
-// followed by two hexadecimal digits, the only error of form decoding.
+// followed by two hexadecimal digits, the only way decoding a field fails.
 func checkFormEscapes(s []byte) error {
 	for i := bytes.IndexByte(s, '%'); i >= 0; {
 		if i+2 >= len(s) || !isHexDigit(s[i+1]) || !isHexDigit(s[i+2]) {
@@ -82,34 +135,6 @@ func isFormKey(key []byte, name string) bool {
 	if len(key) > 3*len(name) {
 		return false
 	}
-	var decoded [32]byte
-	return string(appendFormUnescaped(decoded[:0], key)) == name
-}
-
-// appendFormUnescaped appends the decoded s to buffer: "+" becomes a space
-// and %XX the byte it encodes. The escapes of s must be valid.
-func appendFormUnescaped(buffer, s []byte) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
-		case '+':
-			buffer = append(buffer, ' ')
-		case '%':
-			buffer = append(buffer, hexValue(s[i+1])<<4|hexValue(s[i+2]))
-			i += 2
-		default:
-			buffer = append(buffer, c)
-		}
-	}
-	return buffer
-}
-
-func hexValue(c byte) byte {
-	switch {
-	case c >= 'a':
-		return c - 'a' + 10
-	case c >= 'A':
-		return c - 'A' + 10
-	default:
-		return c - '0'
-	}
+	decoded, ok := formUnescape(key)
+	return ok && string(decoded) == name
 }

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"net/url"
 	"unicode/utf8"
-	"unsafe"
-
-	jsoniter "github.com/json-iterator/go"
 )
 
 // Interaction is the payload of an interactive component request
@@ -113,7 +110,7 @@ type Action struct {
 // UnmarshalJSON decodes an action leniently, as the Action doc describes.
 func (a *Action) UnmarshalJSON(data []byte) error {
 	var fields map[string]json.RawMessage
-	if err := jsonAPI.Unmarshal(data, &fields); err != nil {
+	if err := json.Unmarshal(data, &fields); err != nil {
 		return err
 	}
 	*a = Action{
@@ -132,7 +129,7 @@ func (a *Action) UnmarshalJSON(data []byte) error {
 		ActionTS:             derefText(fields["action_ts"]),
 	}
 	var options []json.RawMessage
-	if jsonAPI.Unmarshal(fields["selected_options"], &options) == nil {
+	if json.Unmarshal(fields["selected_options"], &options) == nil {
 		for _, raw := range options {
 			if selected := option(raw); selected != nil {
 				a.SelectedOptions = append(a.SelectedOptions, *selected)
@@ -142,143 +139,6 @@ func (a *Action) UnmarshalJSON(data []byte) error {
 	return nil
 }
 
-// actionDecoder is jsonAPI's decoder of Action. It gives the same result
-// as Action.UnmarshalJSON (FuzzParseInteractionForm compares them) in one
-// pass over the action, without a map of raw values, the decoding of each
-// value again, or an error built for every field that is not a string.
-type actionDecoder struct{}
-
-func (actionDecoder) Decode(pointer unsafe.Pointer, iterator *jsoniter.Iterator) {
-	action := (*Action)(pointer)
-	*action = Action{}
-	switch iterator.WhatIsNext() {
-	case jsoniter.NilValue:
-		iterator.Skip()
-		return
-	case jsoniter.ObjectValue:
-	default:
-		iterator.ReportError("decoding an action", "the action is not a JSON object")
-		return
-	}
-	iterator.ReadObjectCB(func(iterator *jsoniter.Iterator, field string) bool {
-		switch field {
-		case "action_id":
-			action.ActionID = readTextOrEmpty(iterator)
-		case "block_id":
-			action.BlockID = readTextOrEmpty(iterator)
-		case "type":
-			action.Type = readTextOrEmpty(iterator)
-		case "name":
-			action.Name = readTextOrEmpty(iterator)
-		case "value":
-			action.Value = readText(iterator)
-		case "selected_option":
-			action.SelectedOption = readOption(iterator)
-		case "selected_options":
-			action.SelectedOptions = readOptions(iterator)
-		case "selected_date":
-			action.SelectedDate = readText(iterator)
-		case "selected_time":
-			action.SelectedTime = readText(iterator)
-		case "selected_user":
-			action.SelectedUser = readText(iterator)
-		case "selected_users":
-			action.SelectedUsers = readTexts(iterator)
-		case "selected_channel":
-			action.SelectedChannel = readText(iterator)
-		case "selected_conversation":
-			action.SelectedConversation = readText(iterator)
-		case "action_ts":
-			action.ActionTS = readTextOrEmpty(iterator)
-		default:
-			iterator.Skip()
-		}
-		return true
-	})
-}
-
-// readText reads a value as text does: a string's value, the JSON text of
-// any other value, or nil for null.
-func readText(iterator *jsoniter.Iterator) *string {
-	var value string
-	switch iterator.WhatIsNext() {
-	case jsoniter.NilValue:
-		iterator.Skip()
-		return nil
-	case jsoniter.StringValue:
-		value = iterator.ReadString()
-	default:
-		value = string(iterator.SkipAndReturnBytes())
-	}
-	return &value
-}
-
-func readTextOrEmpty(iterator *jsoniter.Iterator) string {
-	if value := readText(iterator); value != nil {
-		return *value
-	}
-	return ""
-}
-
-// readTexts reads a value as texts does: nil unless it is an array or
-// null, and then the text of each element that is not null.
-func readTexts(iterator *jsoniter.Iterator) []string {
-	switch iterator.WhatIsNext() {
-	case jsoniter.NilValue:
-		iterator.Skip()
-		return []string{}
-	case jsoniter.ArrayValue:
-	default:
-		iterator.Skip()
-		return nil
-	}
-	values := []string{}
-	iterator.ReadArrayCB(func(iterator *jsoniter.Iterator) bool {
-		if value := readText(iterator); value != nil {
-			values = append(values, *value)
-		}
-		return true
-	})
-	return values
-}
-
-// readOption reads a value as option does: an Option for an object, nil
-// for anything else.
-func readOption(iterator *jsoniter.Iterator) *Option {
-	if iterator.WhatIsNext() != jsoniter.ObjectValue {
-		iterator.Skip()
-		return nil
-	}
-	option := &Option{}
-	iterator.ReadObjectCB(func(iterator *jsoniter.Iterator, field string) bool {
-		if field == "value" {
-			option.Value = readTextOrEmpty(iterator)
-		} else {
-			iterator.Skip()
-		}
-		return true
-	})
-	return option
-}
-
-// readOptions reads selected_options as Action.UnmarshalJSON does: the
-// options among an array's elements, nil for an empty array or any other
-// value.
-func readOptions(iterator *jsoniter.Iterator) []Option {
-	if iterator.WhatIsNext() != jsoniter.ArrayValue {
-		iterator.Skip()
-		return nil
-	}
-	var options []Option
-	iterator.ReadArrayCB(func(iterator *jsoniter.Iterator) bool {
-		if option := readOption(iterator); option != nil {
-			options = append(options, *option)
-		}
-		return true
-	})
-	return options
-}
-
 // text returns a JSON string's value, the JSON text of any other value, or
 // nil for a missing field or null.
 func text(raw json.RawMessage) *string {
@@ -286,7 +146,7 @@ func text(raw json.RawMessage) *string {
 		return nil
 	}
 	var value string
-	if jsonAPI.Unmarshal(raw, &value) != nil {
+	if json.Unmarshal(raw, &value) != nil {
 		value = string(raw)
 	}
 	return &value
@@ -301,7 +161,7 @@ func derefText(raw json.RawMessage) string {
 
 func texts(raw json.RawMessage) []string {
 	var items []json.RawMessage
-	if jsonAPI.Unmarshal(raw, &items) != nil {
+	if json.Unmarshal(raw, &items) != nil {
 		return nil
 	}
 	values := make([]string, 0, len(items))
@@ -315,7 +175,7 @@ func texts(raw json.RawMessage) []string {
 
 func option(raw json.RawMessage) *Option {
 	var fields map[string]json.RawMessage
-	if jsonAPI.Unmarshal(raw, &fields) != nil || fields == nil {
+	if json.Unmarshal(raw, &fields) != nil || fields == nil {
 		return nil
 	}
 	return &Option{Value: derefText(fields["value"])}
@@ -383,8 +243,10 @@ func ParseInteraction(payload []byte) (*Interaction, error) {
 		return nil, fmt.Errorf("%w: invalid JSON", ErrMalformedPayload)
 	}
 	var interaction Interaction
-	if err := jsonAPI.Unmarshal(payload, &interaction); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformedPayload, err)
+	reader := jsonReader{data: payload}
+	reader.interaction(&interaction)
+	if reader.err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrMalformedPayload, reader.err)
 	}
 	if interaction.Type == "" {
 		return nil, fmt.Errorf("%w: no type field", ErrMalformedPayload)
@@ -395,11 +257,15 @@ func ParseInteraction(payload []byte) (*Interaction, error) {
 // StateValues returns state.values of a block_actions payload on a
 // message, or nil when the payload has no state object.
 func (i *Interaction) StateValues() json.RawMessage {
-	if len(i.State) == 0 || i.State[0] != '{' {
+	// jsonReader needs validated JSON, and an Interaction need not come
+	// from ParseInteraction.
+	if len(i.State) == 0 || i.State[0] != '{' || !validJSON(i.State) {
 		return nil
 	}
 	var state State
-	if err := jsonAPI.Unmarshal(i.State, &state); err != nil {
+	reader := jsonReader{data: i.State}
+	reader.state(&state)
+	if reader.err != nil {
 		return nil
 	}
 	return state.Values
