@@ -210,8 +210,8 @@ func TestLoadConfigDefaults(t *testing.T) {
 	if config.AckTimeout != 2*time.Second {
 		t.Errorf("AckTimeout = %s, want 2s", config.AckTimeout)
 	}
-	if config.Kafka.Linger != 0 {
-		t.Errorf("Kafka.Linger = %s, want 0s", config.Kafka.Linger)
+	if config.Kafka.Linger != time.Millisecond {
+		t.Errorf("Kafka.Linger = %s, want 1ms", config.Kafka.Linger)
 	}
 	if config.Registry.Compatibility != "FORWARD_TRANSITIVE" {
 		t.Errorf("Registry.Compatibility = %q, want FORWARD_TRANSITIVE", config.Registry.Compatibility)

@@ -52,7 +52,7 @@ var settings = []setting{
 	{"kafka.client_id", "squarebot", "Client id the brokers see."},
 	{"kafka.ack_timeout", 2 * time.Second, "How long a request waits for Kafka's acknowledgement before it is answered 503; at most 2.5s, since Slack gives up after 3s."},
 	{"kafka.delivery_timeout", time.Minute, "How long librdkafka keeps retrying a record (message.timeout.ms). A record answered 503 may still be delivered within this time."},
-	{"kafka.linger", time.Duration(0), "How long librdkafka waits to fill a batch (linger.ms). 0 sends at once; batches still form while earlier requests are in flight. See docs/performance.md."},
+	{"kafka.linger", time.Millisecond, "How long librdkafka waits to fill a batch (linger.ms). Under load, 1ms gave about 15 % more requests per second and a lower p99 than 0, with fewer produce requests for the brokers, and adds about 1 ms to a lone request; 0 sends at once. See docs/performance.md."},
 	{"kafka.batch_max_messages", 10000, "Most records in one batch (batch.num.messages)."},
 	{"kafka.compression", "none", "Batch compression: none, gzip, snappy, lz4 or zstd."},
 	{"kafka.queue_max_messages", 100000, "Most records waiting in the producer; when full, requests get 503 at once."},
