@@ -242,6 +242,12 @@ func isSSLCheck(request *http.Request, body []byte) bool {
 // hasMediaType reports whether the request's Content-Type is want, with
 // any parameters such as charset.
 func hasMediaType(request *http.Request, want string) bool {
-	mediaType, _, err := mime.ParseMediaType(request.Header.Get(echo.HeaderContentType))
+	contentType := request.Header.Get(echo.HeaderContentType)
+	// Slack sends the bare media type. Parsing it allocates, so the exact
+	// value is recognised first.
+	if contentType == want {
+		return true
+	}
+	mediaType, _, err := mime.ParseMediaType(contentType)
 	return err == nil && mediaType == want
 }

@@ -5,70 +5,70 @@ import (
 	"github.com/lsst-sqre/squarebot/pkg/slack"
 )
 
-func interactionValue(interaction *slack.Interaction, payload []byte) *records.SlackInteraction {
+func interactionValue(interaction *slack.Interaction, payload []byte, strs *stringBlock) *records.SlackInteraction {
 	value := &records.SlackInteraction{
 		Type:                interaction.Type,
-		TeamID:              optional(interaction.TeamID()),
+		TeamID:              strs.optional(interaction.TeamID()),
 		IsEnterpriseInstall: interaction.IsEnterpriseInstall,
-		APIAppID:            optional(interaction.APIAppID),
-		TriggerID:           optional(interaction.TriggerID),
-		ResponseURL:         optional(interaction.ResponseURL),
+		APIAppID:            strs.optional(interaction.APIAppID),
+		TriggerID:           strs.optional(interaction.TriggerID),
+		ResponseURL:         strs.optional(interaction.ResponseURL),
 		ResponseUrls:        make([]string, 0, len(interaction.ResponseURLs)),
 		Actions:             make([]records.SlackInteractionAction, 0, len(interaction.Actions)),
 		StateValuesJSON:     compactJSON(interaction.StateValues()),
-		CallbackID:          optional(interaction.CallbackID),
-		ActionTs:            optional(interaction.ActionTS),
+		CallbackID:          strs.optional(interaction.CallbackID),
+		ActionTs:            strs.optional(interaction.ActionTS),
 		SlackJSON:           sharedString(payload),
 	}
 	if team := interaction.Team; team != nil {
-		value.TeamDomain = optional(team.Domain)
+		value.TeamDomain = strs.optional(team.Domain)
 	}
 	if enterprise := interaction.Enterprise; enterprise != nil {
-		value.EnterpriseID = optional(enterprise.ID)
+		value.EnterpriseID = strs.optional(enterprise.ID)
 	}
 	if user := interaction.User; user != nil {
-		value.UserID = optional(user.ID)
-		value.UserName = optional(user.Username)
+		value.UserID = strs.optional(user.ID)
+		value.UserName = strs.optional(user.Username)
 		if value.UserName == nil {
-			value.UserName = optional(user.Name)
+			value.UserName = strs.optional(user.Name)
 		}
-		value.UserTeamID = optional(user.TeamID)
+		value.UserTeamID = strs.optional(user.TeamID)
 	}
 	if channel := interaction.Channel; channel != nil {
-		value.ChannelID = optional(channel.ID)
-		value.ChannelName = optional(channel.Name)
+		value.ChannelID = strs.optional(channel.ID)
+		value.ChannelName = strs.optional(channel.Name)
 	}
 	if container := interaction.Container; container != nil {
 		value.Container = &records.SlackInteractionContainer{
-			Type:         optional(container.Type),
-			MessageTs:    optional(container.MessageTS),
-			ChannelID:    optional(container.ChannelID),
-			ViewID:       optional(container.ViewID),
-			ThreadTs:     optional(container.ThreadTS),
+			Type:         strs.optional(container.Type),
+			MessageTs:    strs.optional(container.MessageTS),
+			ChannelID:    strs.optional(container.ChannelID),
+			ViewID:       strs.optional(container.ViewID),
+			ThreadTs:     strs.optional(container.ThreadTS),
 			AttachmentID: container.AttachmentID,
 			IsEphemeral:  container.IsEphemeral,
 		}
 	}
-	value.MessageTs = messageTS(interaction)
+	value.MessageTs = messageTS(interaction, strs)
 	for _, url := range interaction.ResponseURLs {
 		if url.ResponseURL != "" {
 			value.ResponseUrls = append(value.ResponseUrls, url.ResponseURL)
 		}
 	}
 	for i := range interaction.Actions {
-		value.Actions = append(value.Actions, action(&interaction.Actions[i]))
+		value.Actions = append(value.Actions, action(&interaction.Actions[i], strs))
 	}
 	if view := interaction.View; view != nil {
 		value.View = &records.SlackView{
-			ID:                 optional(view.ID),
-			Type:               optional(view.Type),
-			CallbackID:         optional(view.CallbackID),
-			PrivateMetadata:    optional(view.PrivateMetadata),
-			Hash:               optional(view.Hash),
-			ExternalID:         optional(view.ExternalID),
-			RootViewID:         optional(view.RootViewID),
-			PreviousViewID:     optional(view.PreviousViewID),
-			AppInstalledTeamID: optional(view.AppInstalledTeamID),
+			ID:                 strs.optional(view.ID),
+			Type:               strs.optional(view.Type),
+			CallbackID:         strs.optional(view.CallbackID),
+			PrivateMetadata:    strs.optional(view.PrivateMetadata),
+			Hash:               strs.optional(view.Hash),
+			ExternalID:         strs.optional(view.ExternalID),
+			RootViewID:         strs.optional(view.RootViewID),
+			PreviousViewID:     strs.optional(view.PreviousViewID),
+			AppInstalledTeamID: strs.optional(view.AppInstalledTeamID),
 		}
 		if view.State != nil {
 			value.View.StateValuesJSON = compactJSON(view.State.Values)
@@ -78,22 +78,22 @@ func interactionValue(interaction *slack.Interaction, payload []byte) *records.S
 }
 
 // messageTS returns the timestamp of the message an element was on.
-func messageTS(interaction *slack.Interaction) *string {
+func messageTS(interaction *slack.Interaction, strs *stringBlock) *string {
 	if interaction.Message != nil && interaction.Message.TS != "" {
 		return &interaction.Message.TS
 	}
 	if interaction.Container != nil && interaction.Container.MessageTS != "" {
 		return &interaction.Container.MessageTS
 	}
-	return optional(interaction.MessageTS)
+	return strs.optional(interaction.MessageTS)
 }
 
-func action(a *slack.Action) records.SlackInteractionAction {
+func action(a *slack.Action, strs *stringBlock) records.SlackInteractionAction {
 	result := records.SlackInteractionAction{
-		ActionID:             optional(a.ActionID),
-		BlockID:              optional(a.BlockID),
-		Type:                 optional(a.Type),
-		Name:                 optional(a.Name),
+		ActionID:             strs.optional(a.ActionID),
+		BlockID:              strs.optional(a.BlockID),
+		Type:                 strs.optional(a.Type),
+		Name:                 strs.optional(a.Name),
 		Value:                a.Value,
 		SelectedOptionValues: make([]string, 0, len(a.SelectedOptions)),
 		SelectedDate:         a.SelectedDate,
@@ -102,7 +102,7 @@ func action(a *slack.Action) records.SlackInteractionAction {
 		SelectedUsers:        a.SelectedUsers,
 		SelectedChannel:      a.SelectedChannel,
 		SelectedConversation: a.SelectedConversation,
-		ActionTs:             optional(a.ActionTS),
+		ActionTs:             strs.optional(a.ActionTS),
 	}
 	if result.SelectedUsers == nil {
 		result.SelectedUsers = []string{}

@@ -75,13 +75,30 @@ func sharedString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
-// optional returns nil for "" and a pointer to s otherwise, because Avro
-// optional fields are null when Slack sent nothing.
-func optional(s string) *string {
+// stringBlock hands out pointers to copies of strings, taken from blocks of
+// several strings, so that a record's many optional fields cost a few
+// allocations instead of one each.
+type stringBlock struct {
+	free []string
+}
+
+// stringBlockSize is how many strings one allocation holds: most records
+// have fewer optional string fields.
+const stringBlockSize = 24
+
+// optional returns nil for "" and a pointer to a copy of s otherwise,
+// because Avro optional fields are null when Slack sent nothing.
+func (b *stringBlock) optional(s string) *string {
 	if s == "" {
 		return nil
 	}
-	return &s
+	if len(b.free) == 0 {
+		b.free = make([]string, stringBlockSize)
+	}
+	pointer := &b.free[0]
+	*pointer = s
+	b.free = b.free[1:]
+	return pointer
 }
 
 func optionalInt64(n int64) *int64 {
@@ -104,26 +121,26 @@ func compactJSON(raw json.RawMessage) *string {
 	return &text
 }
 
-func edited(e *slack.Edited) *records.SlackEdited {
+func edited(e *slack.Edited, strs *stringBlock) *records.SlackEdited {
 	if e == nil {
 		return nil
 	}
-	return &records.SlackEdited{User: optional(e.User), Ts: optional(e.TS)}
+	return &records.SlackEdited{User: strs.optional(e.User), Ts: strs.optional(e.TS)}
 }
 
-func nestedMessage(m *slack.NestedMessage) *records.SlackNestedMessage {
+func nestedMessage(m *slack.NestedMessage, strs *stringBlock) *records.SlackNestedMessage {
 	if m == nil {
 		return nil
 	}
 	return &records.SlackNestedMessage{
-		Type:     optional(m.Type),
-		Subtype:  optional(m.Subtype),
-		User:     optional(m.User),
-		BotID:    optional(m.BotID),
+		Type:     strs.optional(m.Type),
+		Subtype:  strs.optional(m.Subtype),
+		User:     strs.optional(m.User),
+		BotID:    strs.optional(m.BotID),
 		Text:     m.Text,
-		Ts:       optional(m.TS),
-		ThreadTs: optional(m.ThreadTS),
-		Edited:   edited(m.Edited),
+		Ts:       strs.optional(m.TS),
+		ThreadTs: strs.optional(m.ThreadTS),
+		Edited:   edited(m.Edited, strs),
 	}
 }
 

@@ -62,13 +62,14 @@ func (r *Router) Event(envelope *slack.EventEnvelope, body []byte, delivery Deli
 	if topic == "" {
 		return Decision{Outcome: Unrouted, EventType: event.Type}
 	}
+	var strs stringBlock
 	record := Record{
 		Topic: topic,
 		Key: &records.SlackChannelKey{
-			TeamID:  optional(envelope.ContextTeam()),
-			Channel: optional(event.Channel),
+			TeamID:  strs.optional(envelope.ContextTeam()),
+			Channel: strs.optional(event.Channel),
 		},
-		Value:   messageValue(envelope, body),
+		Value:   messageValue(envelope, body, &strs),
 		Headers: delivery.headers(envelope.EventID),
 	}
 	return Decision{Outcome: Publish, Record: record, EventType: event.Type}
@@ -96,31 +97,31 @@ func (r *Router) eventTopic(event *slack.Event) string {
 	return ""
 }
 
-func messageValue(envelope *slack.EventEnvelope, body []byte) *records.SlackMessageEvent {
+func messageValue(envelope *slack.EventEnvelope, body []byte, strs *stringBlock) *records.SlackMessageEvent {
 	event := envelope.Event
 	value := &records.SlackMessageEvent{
 		Type:               event.Type,
-		Subtype:            optional(event.Subtype),
-		EventID:            optional(envelope.EventID),
+		Subtype:            strs.optional(event.Subtype),
+		EventID:            strs.optional(envelope.EventID),
 		EventTime:          optionalInt64(envelope.EventTime),
-		TeamID:             optional(envelope.TeamID),
-		ContextTeamID:      optional(envelope.ContextTeam()),
-		EnterpriseID:       optional(envelope.Enterprise()),
-		APIAppID:           optional(envelope.APIAppID),
-		Channel:            optional(event.Channel),
-		ChannelType:        optional(event.ChannelType),
-		User:               optional(event.User),
-		BotID:              optional(event.BotID),
+		TeamID:             strs.optional(envelope.TeamID),
+		ContextTeamID:      strs.optional(envelope.ContextTeam()),
+		EnterpriseID:       strs.optional(envelope.Enterprise()),
+		APIAppID:           strs.optional(envelope.APIAppID),
+		Channel:            strs.optional(event.Channel),
+		ChannelType:        strs.optional(event.ChannelType),
+		User:               strs.optional(event.User),
+		BotID:              strs.optional(event.BotID),
 		IsBot:              event.BotID != "" || event.Subtype == "bot_message",
 		Text:               event.Text,
-		Ts:                 optional(event.TS),
-		ThreadTs:           optional(event.ThreadTS),
-		ParentUserID:       optional(event.ParentUserID),
-		EventTs:            optional(event.EventTS),
-		Edited:             edited(event.Edited),
-		Message:            nestedMessage(event.Message),
-		PreviousMessage:    nestedMessage(event.PreviousMessage),
-		DeletedTs:          optional(event.DeletedTS),
+		Ts:                 strs.optional(event.TS),
+		ThreadTs:           strs.optional(event.ThreadTS),
+		ParentUserID:       strs.optional(event.ParentUserID),
+		EventTs:            strs.optional(event.EventTS),
+		Edited:             edited(event.Edited, strs),
+		Message:            nestedMessage(event.Message, strs),
+		PreviousMessage:    nestedMessage(event.PreviousMessage, strs),
+		DeletedTs:          strs.optional(event.DeletedTS),
 		FileIds:            make([]string, 0, len(event.Files)),
 		AttachmentCount:    int(event.Attachments),
 		BlockCount:         int(event.Blocks),
@@ -128,7 +129,7 @@ func messageValue(envelope *slack.EventEnvelope, body []byte) *records.SlackMess
 		SlackJSON:          sharedString(body),
 	}
 	if value.Message == nil {
-		value.Message = nestedMessage(event.Root)
+		value.Message = nestedMessage(event.Root, strs)
 	}
 	for _, file := range event.Files {
 		if file.ID != "" {
@@ -147,13 +148,14 @@ func (r *Router) Interaction(interaction *slack.Interaction, payload []byte, del
 	if interaction.User != nil {
 		userID = interaction.User.ID
 	}
+	var strs stringBlock
 	return Record{
 		Topic: r.topics.Interaction,
 		Key: &records.SlackInteractionKey{
-			TeamID: optional(interaction.TeamID()),
-			UserID: optional(userID),
+			TeamID: strs.optional(interaction.TeamID()),
+			UserID: strs.optional(userID),
 		},
-		Value:   interactionValue(interaction, payload),
+		Value:   interactionValue(interaction, payload, &strs),
 		Headers: delivery.headers(""),
 	}
 }
