@@ -67,10 +67,10 @@ func (d Delivery) headers(eventID string) []Header {
 	return append(headers, Header{HeaderReceivedAt, []byte(receivedAt)})
 }
 
-// sharedString returns a string that shares b's memory. The payload is the
-// largest part of a record, up to the body limit, and the record lives
-// only until it is encoded, so it is not copied; b must not change while
-// the string is in use.
+// sharedString returns a string that shares b's memory, so b must not
+// change while the string is in use. The payload is the largest part of a
+// record, up to the body limit, and the record lives only until it is
+// encoded, so it is not copied.
 func sharedString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }
