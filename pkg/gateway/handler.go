@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -20,15 +19,11 @@ import (
 	"github.com/lsst-sqre/squarebot/pkg/slack"
 )
 
-// Publisher sends one encoded record and waits for Kafka's acknowledgement.
-// *kafka.Producer implements it.
+// Publisher sends one encoded record and waits for Kafka's acknowledgement
+// for at most timeout. *kafka.Producer implements it.
 type Publisher interface {
-	Publish(ctx context.Context, message kafka.Message) error
+	PublishWithin(message kafka.Message, timeout time.Duration) error
 }
-
-// errAckDeadline is the cause of a publish that ran out of its budget. It
-// wraps context.DeadlineExceeded so the error class stays "deadline".
-var errAckDeadline = fmt.Errorf("ack deadline for Kafka passed: %w", context.DeadlineExceeded)
 
 // handler serves the Slack endpoints.
 type handler struct {
@@ -177,11 +172,10 @@ func (h *handler) publish(c echo.Context, endpoint string, record route.Record, 
 		message.Headers[i] = kafka.Header{Key: header.Key, Value: header.Value}
 	}
 
-	// A client that hangs up must not cancel the publish: the record may be
-	// on its way, and the response decides whether Slack retries.
-	ctx, cancel := context.WithTimeoutCause(context.WithoutCancel(c.Request().Context()), h.ackTimeout, errAckDeadline)
-	defer cancel()
-	if err := ready.publisher.Publish(ctx, message); err != nil {
+	// A client that hangs up does not cancel the publish, because the
+	// record may be on its way and the response decides whether Slack
+	// retries: only the ack timeout ends the wait.
+	if err := ready.publisher.PublishWithin(message, h.ackTimeout); err != nil {
 		class := kafka.ErrorClass(err)
 		h.metrics.deliveryFailures.WithLabelValues(class).Inc()
 		h.logger.Warn("Kafka did not acknowledge the record; responding 503 so Slack retries",

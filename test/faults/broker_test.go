@@ -308,8 +308,8 @@ func TestSlowBroker(t *testing.T) {
 			t.Errorf("%s: 503 after %s, not before the produce response at %s", o.eventID, o.elapsed, slowProduceDelay)
 		}
 	}
-	// NOTE: this fails while the handler's ack deadline cause does not wrap
-	// context.DeadlineExceeded, because kafka.ErrorClass then returns "other".
+	// kafka.ErrAckTimeout must wrap context.DeadlineExceeded, or
+	// kafka.ErrorClass returns "other" and this check fails.
 	if deadlineFailures != float64(len(outcomes)) {
 		t.Errorf(`squarebot_delivery_failures_total{class="deadline"} = %v, want %d`, deadlineFailures, len(outcomes))
 	}
