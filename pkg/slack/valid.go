@@ -1,5 +1,7 @@
 package slack
 
+import "encoding/binary"
+
 // maxJSONDepth is the deepest nesting of objects and arrays that validJSON
 // accepts, the same limit as encoding/json.
 const maxJSONDepth = 10000
@@ -132,6 +134,9 @@ var plainStringByte = func() (table [256]bool) {
 // before i and returns the index after its closing quote.
 func scanJSONString(data []byte, i int) (int, bool) {
 	for {
+		for len(data)-i >= 8 && !hasStringSpecial(binary.LittleEndian.Uint64(data[i:])) {
+			i += 8
+		}
 		for i < len(data) && plainStringByte[data[i]] {
 			i++
 		}
@@ -167,6 +172,29 @@ func scanJSONString(data []byte, i int) (int, bool) {
 			return i, false
 		}
 	}
+}
+
+// Masks of hasStringSpecial, one byte repeated eight times.
+const (
+	bytesOf01    = 0x0101010101010101
+	bytesOf80    = 0x8080808080808080
+	bytesOfSpace = 0x20 * bytesOf01
+	bytesOfQuote = '"' * bytesOf01
+	bytesOfSlash = '\\' * bytesOf01
+)
+
+// hasStringSpecial reports whether any of the eight bytes in word is a
+// control character, a quote or a backslash, so that scanJSONString can
+// skip eight plain bytes at once. (word - n×0x01) &^ word & 0x80… is
+// non-zero exactly when some byte of word is below n, for n up to 0x80,
+// and a byte equal to c is a zero byte of word ^ c×0x01.
+func hasStringSpecial(word uint64) bool {
+	quotes := word ^ bytesOfQuote
+	backslashes := word ^ bytesOfSlash
+	control := (word - bytesOfSpace) &^ word
+	quote := (quotes - bytesOf01) &^ quotes
+	backslash := (backslashes - bytesOf01) &^ backslashes
+	return (control|quote|backslash)&bytesOf80 != 0
 }
 
 // scanJSONNumber scans a number starting at i:

@@ -1,6 +1,7 @@
 package slack_test
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -110,5 +111,21 @@ func BenchmarkValidJSON(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// TestHasStringSpecialEveryByte places each byte value at each position
+// of an otherwise plain word and compares hasStringSpecial with the
+// byte-at-a-time rule.
+func TestHasStringSpecialEveryByte(t *testing.T) {
+	for position := range 8 {
+		for c := range 256 {
+			word := []byte("aaaaaaaa")
+			word[position] = byte(c)
+			want := c < 0x20 || c == '"' || c == '\\'
+			if got := slack.HasStringSpecial(binary.LittleEndian.Uint64(word)); got != want {
+				t.Errorf("byte %#02x at %d: hasStringSpecial = %t, want %t", c, position, got, want)
+			}
+		}
 	}
 }
