@@ -23,6 +23,12 @@ const (
 // sustained load on a 2-core machine; 1 MiB segments keep it flat.
 const segmentBytes = "1048576"
 
+// maxMessageBytes is the largest batch the kfake broker accepts. kfake's
+// default of about 1 MiB is below the gateway's largest record for its
+// default body limit (gateway.LargestRecord), so 16 MiB leaves room for
+// raised body limits too.
+const maxMessageBytes = "16777216"
+
 // Options configures Start. The zero value starts both parts on random
 // loopback ports with no topics.
 type Options struct {
@@ -109,7 +115,7 @@ func startKafka(options Options) (*kfake.Cluster, error) {
 		kfake.Ports(port),
 		kfake.ListenFn(listen),
 		kfake.DefaultNumPartitions(int(options.Partitions)),
-		kfake.BrokerConfigs(map[string]string{"log.segment.bytes": segmentBytes}),
+		kfake.BrokerConfigs(map[string]string{"log.segment.bytes": segmentBytes, "message.max.bytes": maxMessageBytes}),
 	}
 	if len(options.Topics) > 0 {
 		kafkaOptions = append(kafkaOptions, kfake.SeedTopics(options.Partitions, options.Topics...))

@@ -97,16 +97,24 @@ type RegistryConfig struct {
 	Timeout time.Duration
 }
 
+// LargestRecord returns the size in bytes that Kafka must accept for the
+// record of any request body up to maxBodyBytes: a record carries the
+// whole body (slack_json) and its message text again, so twice the body,
+// plus 64 KiB for the other fields, the key and the headers.
+func LargestRecord(maxBodyBytes int64) int {
+	return int(2*maxBodyBytes + 64<<10)
+}
+
 // DefaultConfig returns a configuration with every default set and the
 // required settings empty.
 func DefaultConfig() Config {
-	var kafkaConfig kafka.Config
+	kafkaConfig := kafka.Config{MessageMaxBytes: LargestRecord(1 << 20)}
 	kafkaConfig.Defaults()
 	return Config{
 		Kafka: kafkaConfig,
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
-			MaxBodyBytes:      1 << 20,
+			MaxBodyBytes:      1 << 20, // LargestRecord above uses the same figure.
 			MaxHeaderBytes:    64 << 10,
 			MaxInFlight:       1024,
 			ReadHeaderTimeout: 5 * time.Second,
@@ -141,6 +149,11 @@ func (c *Config) Validate() error {
 	}
 	if err := c.Kafka.Validate(); err != nil {
 		problems = append(problems, err)
+	}
+	if largest := LargestRecord(c.HTTP.MaxBodyBytes); c.Kafka.MessageMaxBytes > 0 && c.Kafka.MessageMaxBytes < largest {
+		add("kafka.message_max_bytes: %d is below %d, the largest record a body of http.max_body_bytes (%d) can make; "+
+			"set it to at least %d (0 derives it), or lower http.max_body_bytes, so that no accepted request fails at Kafka",
+			c.Kafka.MessageMaxBytes, largest, c.HTTP.MaxBodyBytes, largest)
 	}
 	if c.AckTimeout <= 0 || c.AckTimeout > 2500*time.Millisecond {
 		add("kafka.ack_timeout: %s is outside (0, 2.5s]; Slack gives up after 3s", c.AckTimeout)

@@ -65,10 +65,12 @@ func TestDefaultConfig(t *testing.T) {
 
 // TestDefaultConfigKafkaDefaults checks that DefaultConfig, which promises
 // every default, fills the Kafka defaults too.
+// TestDefaultConfigKafkaDefaults expects kafka.Config's defaults, except
+// for a message size that fits the record of the largest accepted body.
 func TestDefaultConfigKafkaDefaults(t *testing.T) {
 	config := gateway.DefaultConfig()
 
-	want := kafka.Config{}
+	want := kafka.Config{MessageMaxBytes: 2<<20 + 64<<10}
 	want.Defaults()
 	if config.Kafka != want {
 		t.Errorf("DefaultConfig().Kafka:\n got %+v\nwant %+v (kafka.Config.Defaults)", config.Kafka, want)
@@ -119,6 +121,12 @@ func TestConfigValidate(t *testing.T) {
 		}},
 		{name: "ack timeout 2.5s", change: func(c *gateway.Config) { c.AckTimeout = 2500 * time.Millisecond }},
 		{name: "path prefix", change: func(c *gateway.Config) { c.HTTP.PathPrefix = "/squarebot" }},
+		{name: "message max fits a smaller body", change: func(c *gateway.Config) {
+			c.HTTP.MaxBodyBytes = 256 << 10
+			c.Kafka.MessageMaxBytes = 1000000
+		}},
+		{name: "message max below the largest record", change: func(c *gateway.Config) { c.Kafka.MessageMaxBytes = 1000000 },
+			wantKeys: []string{"kafka.message_max_bytes", "http.max_body_bytes"}},
 		{name: "nested path prefix", change: func(c *gateway.Config) { c.HTTP.PathPrefix = "/bots/squarebot" }},
 		{name: "both listeners on port 0", change: func(c *gateway.Config) {
 			c.HTTP.Addr, c.Admin.Addr = "127.0.0.1:0", "127.0.0.1:0"

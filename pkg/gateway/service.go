@@ -50,6 +50,9 @@ type pipeline struct {
 // New validates config, binds both listeners and returns a Service that is
 // not yet serving. Start serving with Run.
 func New(config Config, logger *slog.Logger) (*Service, error) {
+	if config.Kafka.MessageMaxBytes == 0 {
+		config.Kafka.MessageMaxBytes = LargestRecord(config.HTTP.MaxBodyBytes)
+	}
 	config.Kafka.Defaults()
 	if err := config.Validate(); err != nil {
 		return nil, fmt.Errorf("invalid configuration:\n%w", err)

@@ -52,11 +52,16 @@ type Config struct {
 	// mutual TLS, such as Strimzi's user.crt and user.key.
 	TLSCertFile string
 	TLSKeyFile  string
-	// Linger is how long librdkafka waits to fill a batch (linger.ms).
-	// Default 0: under load batches still form while earlier requests are
-	// in flight, and BenchmarkPublishLinger measured 0 faster than 1 ms and
-	// 5 ms at 32 concurrent publishers.
+	// Linger is how long librdkafka waits to fill a batch (linger.ms). Zero
+	// sends at once. The squarebot command defaults to 1 ms, which was
+	// faster under the load tool (docs/performance.md), although
+	// BenchmarkPublishLinger, with broker and publishers in one process,
+	// favours 0.
 	Linger time.Duration
+	// MessageMaxBytes is the largest record librdkafka accepts
+	// (message.max.bytes); Publish fails with class message_too_large for a
+	// larger one. Default 1000000, librdkafka's own.
+	MessageMaxBytes int
 	// BatchMaxMessages caps the records in one batch (batch.num.messages).
 	// Default 10000.
 	BatchMaxMessages int
@@ -91,6 +96,9 @@ func (c *Config) Defaults() {
 	}
 	if c.BatchMaxMessages == 0 {
 		c.BatchMaxMessages = 10000
+	}
+	if c.MessageMaxBytes == 0 {
+		c.MessageMaxBytes = 1000000
 	}
 	if c.Compression == "" {
 		c.Compression = "none"
@@ -158,6 +166,9 @@ func (c *Config) Validate() error {
 	if c.Linger < 0 || c.Linger > 5*time.Second {
 		problems = append(problems, fmt.Errorf("kafka.linger: %s is outside 0 to 5s", c.Linger))
 	}
+	if c.MessageMaxBytes < 1000 || c.MessageMaxBytes > 1000000000 {
+		problems = append(problems, fmt.Errorf("kafka.message_max_bytes: %d is outside librdkafka's range of 1000 to 1000000000", c.MessageMaxBytes))
+	}
 	if c.StatisticsInterval < time.Millisecond {
 		problems = append(problems, fmt.Errorf("kafka.statistics_interval: %s is below 1ms", c.StatisticsInterval))
 	}
@@ -200,6 +211,7 @@ func (c *Config) ConfigMap() *ckafka.ConfigMap {
 		"partitioner":                  "murmur2_random",
 		"linger.ms":                    strconv.FormatFloat(float64(c.Linger)/float64(time.Millisecond), 'f', -1, 64),
 		"batch.num.messages":           c.BatchMaxMessages,
+		"message.max.bytes":            c.MessageMaxBytes,
 		"compression.type":             c.Compression,
 		"message.timeout.ms":           int(c.DeliveryTimeout / time.Millisecond),
 		"queue.buffering.max.messages": c.QueueMaxMessages,

@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"github.com/lsst-sqre/squarebot/pkg/gateway"
 	"maps"
 	"slices"
 	"strings"
@@ -110,8 +111,9 @@ func TestKafkaTopics(t *testing.T) {
 		if topic.Spec.Partitions != 6 || topic.Spec.Replicas != 2 {
 			t.Errorf("%s: %d partitions and %d replicas, expected 6 and 2", name, topic.Spec.Partitions, topic.Spec.Replicas)
 		}
-		if !maps.Equal(topic.Spec.Config, map[string]int64{"retention.ms": 86400000}) {
-			t.Errorf("%s: config %v, expected retention.ms 86400000", name, topic.Spec.Config)
+		wantConfig := map[string]int64{"retention.ms": 86400000, "max.message.bytes": int64(gateway.LargestRecord(1 << 20))}
+		if !maps.Equal(topic.Spec.Config, wantConfig) {
+			t.Errorf("%s: config %v, expected %v", name, topic.Spec.Config, wantConfig)
 		}
 		if topic.Labels["strimzi.io/cluster"] != "sasquatch" {
 			t.Errorf("%s: strimzi.io/cluster label = %q, expected sasquatch", name, topic.Labels["strimzi.io/cluster"])
