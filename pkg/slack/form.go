@@ -6,12 +6,20 @@ import (
 	"fmt"
 )
 
+// maxFormFields is the most fields a form may have, url.ParseQuery's
+// default limit.
+const maxFormFields = 10000
+
 // formPayload returns the decoded value of the payload field of a
 // form-encoded body, in a new slice. It accepts and rejects bodies as
-// url.ParseQuery does (FuzzFormPayload compares them) but decodes only the
+// url.ParseQuery does with its default limit of fields (FuzzFormPayload
+// compares them) but decodes only the
 // payload field, once, where url.ParseQuery copies the body into a string
 // and decodes every field into a map.
 func formPayload(body []byte) ([]byte, error) {
+	if bytes.Count(body, []byte{'&'}) >= maxFormFields {
+		return nil, fmt.Errorf("%w: more than %d fields", ErrInvalidForm, maxFormFields)
+	}
 	var (
 		encoded  []byte // the first payload field, still encoded
 		payloads int
