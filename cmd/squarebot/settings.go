@@ -42,7 +42,7 @@ var settings = []setting{
 	{"http.max_in_flight", 1024, "Requests handled at once; beyond it the gateway answers 503 at once so Slack retries, instead of queueing past Slack's 3-second deadline."},
 	{"http.read_header_timeout", 5 * time.Second, "Time to read a request's headers."},
 	{"http.read_timeout", 10 * time.Second, "Time to read a whole request."},
-	{"http.write_timeout", 10 * time.Second, "Time from the end of the request headers to the end of the response."},
+	{"http.write_timeout", 15 * time.Second, "Time from the end of the request headers to the end of the response. It must be longer than http.read_timeout, so that a request whose body times out still gets its 400."},
 	{"http.idle_timeout", 120 * time.Second, "How long an idle keep-alive connection stays open."},
 	{"admin.addr", ":9090", "Listen address of /healthz, /readyz and /metrics. Keep it off the ingress."},
 	{"admin.pprof", false, "Serve Go's profiling endpoints under /debug/pprof/ on the admin listener, for performance work."},

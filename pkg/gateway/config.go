@@ -119,7 +119,7 @@ func DefaultConfig() Config {
 			MaxInFlight:       1024,
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      10 * time.Second,
+			WriteTimeout:      15 * time.Second,
 			IdleTimeout:       120 * time.Second,
 		},
 		Admin:           AdminConfig{Addr: ":9090"},
@@ -215,6 +215,10 @@ func (h *HTTPConfig) validate() []error {
 	}
 	if h.MaxBodyBytes < 64<<10 {
 		problems = append(problems, fmt.Errorf("http.max_body_bytes: %d is below 65536; real Slack payloads reach about 80 KB", h.MaxBodyBytes))
+	}
+	if h.WriteTimeout <= h.ReadTimeout {
+		problems = append(problems, fmt.Errorf("http.write_timeout: %s must be longer than http.read_timeout (%s), or a request whose body "+
+			"times out gets no 400 because the response's write time has run out too", h.WriteTimeout, h.ReadTimeout))
 	}
 	if h.MaxInFlight < 1 {
 		problems = append(problems, fmt.Errorf("http.max_in_flight: %d must be at least 1", h.MaxInFlight))

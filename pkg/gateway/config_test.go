@@ -30,7 +30,7 @@ func TestDefaultConfig(t *testing.T) {
 			MaxInFlight:       1024,
 			ReadHeaderTimeout: 5 * time.Second,
 			ReadTimeout:       10 * time.Second,
-			WriteTimeout:      10 * time.Second,
+			WriteTimeout:      15 * time.Second,
 			IdleTimeout:       120 * time.Second,
 		},
 		Admin:      gateway.AdminConfig{Addr: ":9090"},
@@ -121,6 +121,8 @@ func TestConfigValidate(t *testing.T) {
 		}},
 		{name: "ack timeout 2.5s", change: func(c *gateway.Config) { c.AckTimeout = 2500 * time.Millisecond }},
 		{name: "path prefix", change: func(c *gateway.Config) { c.HTTP.PathPrefix = "/squarebot" }},
+		{name: "write timeout equal to read timeout", change: func(c *gateway.Config) { c.HTTP.WriteTimeout = c.HTTP.ReadTimeout },
+			wantKeys: []string{"http.write_timeout", "http.read_timeout"}},
 		{name: "message max fits a smaller body", change: func(c *gateway.Config) {
 			c.HTTP.MaxBodyBytes = 256 << 10
 			c.Kafka.MessageMaxBytes = 1000000
