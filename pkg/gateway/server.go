@@ -19,9 +19,14 @@ func newEcho(h *handler, prefix string, limit *inFlightLimit) *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleEchoError
 	e.Use(limit.middleware)
+	// Echo answers OPTIONS on a known path with 204 by itself, so OPTIONS
+	// gets an explicit route to the same 405 as every other method.
+	rejectMethod := func(echo.Context) error { return echo.ErrMethodNotAllowed }
 	for _, base := range uniquePrefixes(prefix) {
 		e.POST(base+"/slack/event", h.event)
 		e.POST(base+"/slack/interaction", h.interaction)
+		e.OPTIONS(base+"/slack/event", rejectMethod)
+		e.OPTIONS(base+"/slack/interaction", rejectMethod)
 	}
 	return e
 }
@@ -52,6 +57,9 @@ func (h *handler) handleEchoError(err error, c echo.Context) {
 		reason = "not_found"
 	case http.StatusMethodNotAllowed:
 		reason = "method_not_allowed"
+		// Both endpoints take POST only. Echo's own Allow would also list
+		// OPTIONS, which has a route only to be rejected.
+		c.Response().Header().Set(echo.HeaderAllow, http.MethodPost)
 	}
 	h.metrics.badRequests.WithLabelValues(reason).Inc()
 	h.logger.Warn("rejected request", "reason", reason, "status", status, "remote_addr", c.Request().RemoteAddr)

@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -128,5 +129,41 @@ func TestPipelineRetryHeaders(t *testing.T) {
 	}
 	if got := records[0].Headers["slack_retry_reason"]; got != "http_timeout" {
 		t.Errorf("header slack_retry_reason = %q, want http_timeout", got)
+	}
+}
+
+// TestPipelineRejectsOtherMethods sends every method but POST to both
+// endpoints: each gets 405 with Allow: POST and a JSON reason, OPTIONS
+// included, for which Echo would otherwise answer 204.
+func TestPipelineRejectsOtherMethods(t *testing.T) {
+	h := harness.Start(t, harness.Options{})
+	for _, path := range []string{"/slack/event", "/slack/interaction"} {
+		for _, method := range []string{http.MethodGet, http.MethodPut, http.MethodPatch, http.MethodDelete, http.MethodOptions} {
+			t.Run(method+" "+path, func(t *testing.T) {
+				request, err := http.NewRequest(method, h.URL+path, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				response, err := h.Client.Do(request)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer response.Body.Close()
+				body, err := io.ReadAll(response.Body)
+				if err != nil {
+					t.Fatal(err)
+				}
+
+				if response.StatusCode != http.StatusMethodNotAllowed {
+					t.Errorf("status = %d, want 405", response.StatusCode)
+				}
+				if allow := response.Header.Get("Allow"); allow != http.MethodPost {
+					t.Errorf("Allow = %q, want POST", allow)
+				}
+				if want := `{"error":"Method Not Allowed"}`; strings.TrimSpace(string(body)) != want {
+					t.Errorf("body = %s, want %s", body, want)
+				}
+			})
+		}
 	}
 }
