@@ -19,8 +19,9 @@ import (
 // rules of encoding/json. A type mismatch is an error. A null leaves a
 // string, number or boolean unchanged and sets a pointer or slice to nil.
 // A repeated key decodes again into the same field. Keys match field names
-// exactly, or else case-insensitively. FuzzParseEventEnvelope and
-// TestParseEventEnvelopeMatchesEncodingJSON compare it with encoding/json.
+// exactly, or else case-insensitively. The fuzz targets of ParseEventEnvelope
+// and ParseInteractionForm, and the tests named MatchesEncodingJSON,
+// compare it with encoding/json.
 type jsonReader struct {
 	data []byte
 	pos  int
