@@ -98,9 +98,9 @@ type RegistryConfig struct {
 }
 
 // LargestRecord returns the size in bytes that Kafka must accept for the
-// record of any request body up to maxBodyBytes: a record carries the
-// whole body (slack_json) and its message text again, so twice the body,
-// plus 64 KiB for the other fields, the key and the headers.
+// record of any request body up to maxBodyBytes. A record carries the
+// whole body (slack_json) and its message text again, so the size is twice
+// the body plus 64 KiB for the other fields, the key and the headers.
 func LargestRecord(maxBodyBytes int64) int {
 	return int(2*maxBodyBytes + 64<<10)
 }

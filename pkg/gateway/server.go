@@ -19,8 +19,8 @@ func newEcho(h *handler, prefix string, limit *inFlightLimit) *echo.Echo {
 	e.HidePort = true
 	e.HTTPErrorHandler = h.handleEchoError
 	e.Use(limit.middleware)
-	// Echo answers OPTIONS on a known path with 204 by itself, so OPTIONS
-	// gets an explicit route to the same 405 as every other method.
+	// Echo responds to OPTIONS on a known path with 204 by itself, so
+	// OPTIONS gets an explicit route to the same 405 as every other method.
 	rejectMethod := func(echo.Context) error { return echo.ErrMethodNotAllowed }
 	for _, base := range uniquePrefixes(prefix) {
 		e.POST(base+"/slack/event", h.event)

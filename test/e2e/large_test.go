@@ -16,8 +16,8 @@ import (
 // TestPipelineLargestBodyPublished posts an event just under the default
 // body limit whose text is almost the whole body. Its record carries the
 // body and the text, about twice the body, which is more than librdkafka's
-// default message.max.bytes of 1000000: the gateway must size the
-// producer for it rather than answer 503 to every retry.
+// default message.max.bytes of 1000000. The gateway must size the producer
+// for it rather than respond 503 to every retry.
 func TestPipelineLargestBodyPublished(t *testing.T) {
 	h := harness.Start(t, harness.Options{})
 	template := string(fixtures.MustBody(t, "events/message_im.json"))

@@ -133,8 +133,8 @@ func TestPipelineRetryHeaders(t *testing.T) {
 }
 
 // TestPipelineRejectsOtherMethods sends every method but POST to both
-// endpoints: each gets 405 with Allow: POST and a JSON reason, OPTIONS
-// included, for which Echo would otherwise answer 204.
+// endpoints. Each gets 405 with Allow: POST and a JSON reason, OPTIONS
+// too, to which Echo would otherwise respond with 204.
 func TestPipelineRejectsOtherMethods(t *testing.T) {
 	h := harness.Start(t, harness.Options{})
 	for _, path := range []string{"/slack/event", "/slack/interaction"} {
