@@ -108,13 +108,10 @@ func LargestRecord(maxBodyBytes int64) int {
 // DefaultConfig returns a configuration with every default set and the
 // required settings empty.
 func DefaultConfig() Config {
-	kafkaConfig := kafka.Config{MessageMaxBytes: LargestRecord(1 << 20)}
-	kafkaConfig.Defaults()
-	return Config{
-		Kafka: kafkaConfig,
+	config := Config{
 		HTTP: HTTPConfig{
 			Addr:              ":8080",
-			MaxBodyBytes:      1 << 20, // LargestRecord above uses the same figure.
+			MaxBodyBytes:      1 << 20,
 			MaxHeaderBytes:    64 << 10,
 			MaxInFlight:       1024,
 			ReadHeaderTimeout: 5 * time.Second,
@@ -130,6 +127,9 @@ func DefaultConfig() Config {
 		DedupWindow:     10 * time.Minute,
 		DedupMaxEvents:  50000,
 	}
+	config.Kafka.MessageMaxBytes = LargestRecord(config.HTTP.MaxBodyBytes)
+	config.Kafka.Defaults()
+	return config
 }
 
 // Validate checks the whole configuration at once and returns an error
