@@ -98,24 +98,6 @@ func formUnescape(s []byte) (decoded []byte, ok bool) {
 	return decoded[:n], true
 }
 
-// hexDigitValue maps each hexadecimal digit to its value and every other
-// byte to 0xff.
-var hexDigitValue = func() (table [256]byte) {
-	for c := range table {
-		switch {
-		case '0' <= c && c <= '9':
-			table[c] = byte(c - '0')
-		case 'a' <= c && c <= 'f':
-			table[c] = byte(c - 'a' + 10)
-		case 'A' <= c && c <= 'F':
-			table[c] = byte(c - 'A' + 10)
-		default:
-			table[c] = 0xff
-		}
-	}
-	return table
-}()
-
 // checkFormEscapes returns an error when a percent sign in s is not
 // followed by two hexadecimal digits, the only way decoding a field fails.
 func checkFormEscapes(s []byte) error {

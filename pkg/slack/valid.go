@@ -254,5 +254,23 @@ func hasLiteral(data []byte, i int, literal string) bool {
 }
 
 func isHexDigit(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+	return hexDigitValue[c] <= 0x0f
 }
+
+// hexDigitValue maps each hexadecimal digit to its value and every other
+// byte to 0xff.
+var hexDigitValue = func() (table [256]byte) {
+	for c := range table {
+		switch {
+		case '0' <= c && c <= '9':
+			table[c] = byte(c - '0')
+		case 'a' <= c && c <= 'f':
+			table[c] = byte(c - 'a' + 10)
+		case 'A' <= c && c <= 'F':
+			table[c] = byte(c - 'A' + 10)
+		default:
+			table[c] = 0xff
+		}
+	}
+	return table
+}()
